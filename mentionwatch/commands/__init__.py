@@ -1,0 +1,1 @@
+"""Command modules; each holds a Typer app whose commands are merged into the root."""

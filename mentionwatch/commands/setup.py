@@ -1,0 +1,68 @@
+"""Getting started: writing a config file and preparing the store."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mentionwatch.context import app_state, fail
+from store.db import make_engine, upgrade
+
+app = typer.Typer()
+db_app = typer.Typer(help="Manage the mention store.\n\nExample: mentionwatch db upgrade", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+
+
+def example_config() -> str:
+    return files("mentionwatch").joinpath("example_config.toml").read_text(encoding="utf-8")
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    path: Annotated[Path | None, typer.Argument(help="Where to write it (default: the --config path).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented example config file to start from.
+
+    Example: mentionwatch init mentionwatch.toml
+    """
+    target = path or app_state(ctx).config_path
+    if target.exists() and not force:
+        fail(f"{target} exists; pass --force to overwrite it")
+    target.write_text(example_config(), encoding="utf-8")
+    console.print(f"Wrote {target}. Edit the brands and sources, then run: mentionwatch --config {target} crawl")
+
+
+@app.command()
+def check(ctx: typer.Context) -> None:
+    """Validate the config file and list its brands and sources.
+
+    Example: mentionwatch --config mentionwatch.toml check
+    """
+    state = app_state(ctx)
+    config = state.config
+    table = Table(title=f"{state.config_path}: {len(config.brands)} brands, {len(config.sources)} sources")
+    for column in ("source", "brand", "type", "every", "keeps", "targets"):
+        table.add_column(column)
+    for source in config.sources:
+        targets = ", ".join(source.urls + [f"search: {term}" for term in source.search])
+        table.add_row(source.name, source.brand, source.type, source.interval, source.match_mode, targets)
+    console.print(table)
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Apply schema migrations to the database in $MENTIONWATCH_DATABASE_URL.
+
+    Example: MENTIONWATCH_DATABASE_URL=postgresql://mw@localhost/mw mentionwatch db upgrade
+    """
+    engine = make_engine(app_state(ctx).settings.database_url)
+    upgrade(engine)
+    console.print(f"Schema is up to date on {engine.url.render_as_string(hide_password=True)}")

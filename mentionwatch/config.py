@@ -1,0 +1,186 @@
+"""The monitoring config file: which brands to watch, where, and whom to tell.
+
+It is TOML because community managers edit it by hand; it is validated with pydantic
+so that a typo is reported once, naming the key, instead of surfacing as a crash in
+the middle of a crawl.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+SourceType = Literal[
+    "schemaorg",
+    "feed",
+    "phpbb",
+    "discourse",
+    "reddit",
+    "hackernews",
+    "mastodon",
+    "bluesky",
+    "stackexchange",
+    "appstore",
+    "googleplay",
+    "trustpilot",
+    "youtube",
+]
+
+# Sources that list only the brand's own product or app: every item is about the brand.
+OWNED_SOURCE_TYPES: frozenset[str] = frozenset({"schemaorg", "appstore", "googleplay", "trustpilot"})
+
+_INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names the key and the problem."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AlertRules(_Strict):
+    """When a mention of a brand is worth a Slack message."""
+
+    channel: str | None = None
+    min_negative: Annotated[float, Field(ge=0.0, le=1.0)] = 0.6
+    languages: list[str] = []
+    sources: list[str] = []
+    # A rating at or below this, on a 1-5 scale after rescaling, alerts on its own.
+    max_rating: Annotated[float, Field(ge=1.0, le=5.0)] | None = 2.0
+    critical_words: list[str] = []
+    enabled: bool = True
+
+
+class Brand(_Strict):
+    name: Annotated[str, Field(min_length=1)]
+    query: str = ""
+    languages: list[str] = []
+    timezone: str = "UTC"
+    alerts: AlertRules = AlertRules()
+    digest_recipients: list[str] = []
+    digest_language: Literal["en", "pl", "ru"] = "en"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like 'Europe/Warsaw')") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Source(_Strict):
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
+    brand: str
+    type: SourceType
+    urls: list[str] = []
+    search: list[str] = []
+    base_url: str | None = None
+    interval: str = "1h"
+    # "all": every item is about the brand; "query": keep items matching the brand's query.
+    match: Literal["all", "query"] | None = None
+    max_pages: Annotated[int, Field(ge=1)] = 20
+    # Type-specific options (an API key's environment variable name, an app id, ...).
+    options: dict[str, Any] = {}
+
+    @field_validator("interval")
+    @classmethod
+    def _valid_interval(cls, value: str) -> str:
+        if not _INTERVAL.match(value):
+            raise ValueError(f"interval {value!r} must look like '30m', '2h', '1d' or '45s'")
+        return value
+
+    @property
+    def interval_delta(self) -> timedelta:
+        m = _INTERVAL.match(self.interval)
+        assert m is not None  # validated above
+        return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+
+    @property
+    def match_mode(self) -> Literal["all", "query"]:
+        if self.match is not None:
+            return self.match
+        return "all" if self.type in OWNED_SOURCE_TYPES else "query"
+
+
+class Config(_Strict):
+    brands: list[Brand] = []
+    sources: list[Source] = []
+    # How often the service scores and sends alerts; short so negatives reach Slack fast.
+    score_interval: str = "20s"
+    alert_interval: str = "15s"
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Config:
+        brand_names = [b.name for b in self.brands]
+        _no_duplicates("brands", brand_names)
+        _no_duplicates("sources", [s.name for s in self.sources])
+        for i, source in enumerate(self.sources):
+            if source.brand not in brand_names:
+                raise ValueError(
+                    f"sources[{i}].brand: {source.brand!r} is not one of the brands ({', '.join(brand_names) or 'none'})"
+                )
+        return self
+
+    def brand(self, name: str) -> Brand:
+        for brand in self.brands:
+            if brand.name == name:
+                return brand
+        raise KeyError(name)
+
+    def source(self, name: str) -> Source:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise KeyError(name)
+
+
+def _no_duplicates(key: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"{key}: the name {name!r} is used twice")
+        seen.add(name)
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    return f"{location}: {message}" if location else message
+
+
+def parse_config(text: str, *, origin: str = "<config>") -> Config:
+    """Parse and validate config TOML, raising ConfigError with one clear message."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{origin}: not valid TOML: {exc}") from exc
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{origin}: {_describe(exc)}") from exc
+
+
+def load_config(path: Path) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror})") from exc
+    return parse_config(text, origin=str(path))

@@ -1,0 +1,221 @@
+"""The schema: every table mentionwatch keeps, in one module.
+
+The database is the only queue between the pipeline's steps (crawl -> score -> alert
+-> digest), so the unique constraints here are what make each step idempotent: a
+re-crawl cannot store a mention twice, an alert cannot be queued twice for a channel.
+All times are stored as timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from store.types import UTCDateTime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc_column(*, index: bool = False) -> Any:
+    """An optional UTC timestamp column."""
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=True, index=index))
+
+
+def _utc_now_column() -> Any:
+    """A required UTC timestamp column that defaults to the time of insertion."""
+    return Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class HandlingState(StrEnum):
+    new = "new"
+    acknowledged = "acknowledged"
+    responded = "responded"
+    ignored = "ignored"
+
+
+class OutboxStatus(StrEnum):
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
+
+
+class Brand(SQLModel, table=True):
+    __tablename__ = "brands"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    query: str = ""
+    timezone: str = "UTC"
+
+
+class Source(SQLModel, table=True):
+    __tablename__ = "sources"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    type: str
+    brand_id: int = Field(foreign_key="brands.id", index=True)
+
+
+class Mention(SQLModel, table=True):
+    """One review, post or comment about a brand, as last seen at its source."""
+
+    __tablename__ = "mentions"
+    __table_args__ = (
+        # Re-crawling finds the same item by its external id, or by URL where there is none.
+        UniqueConstraint("source_id", "dedup_key", name="uq_mentions_source_dedup"),
+        Index("ix_mentions_brand_published", "brand_id", "published_at"),
+        Index("ix_mentions_brand_hash", "brand_id", "content_hash"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="sources.id", index=True)
+    brand_id: int = Field(foreign_key="brands.id")
+    dedup_key: str
+    external_id: str | None = None
+    url: str
+    canonical_url: str = Field(index=True)
+    thread_url: str | None = None
+    parent_url: str | None = None
+    author: str | None = None
+    title: str | None = None
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    language: str | None = Field(default=None, index=True)
+    rating: float | None = None
+    rating_best: float | None = None
+    rating_worst: float | None = None
+    published_at: datetime | None = _utc_column()
+    fetched_at: datetime = _utc_now_column()
+    updated_at: datetime | None = _utc_column()
+    # Hash of the normalized text: finds syndicated copies and tells scoring that an
+    # edited mention needs a new score.
+    content_hash: str
+
+
+class SentimentScore(SQLModel, table=True):
+    """The current sentiment of a mention: the model's and, if set, a person's."""
+
+    __tablename__ = "sentiment_scores"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mentions.id", unique=True)
+    label: str | None = None
+    score: float | None = None
+    prob_negative: float | None = None
+    prob_neutral: float | None = None
+    prob_positive: float | None = None
+    model_name: str | None = None
+    model_version: str | None = None
+    # The mention's content_hash when it was scored; a mismatch means re-score.
+    scored_hash: str | None = None
+    scored_at: datetime | None = _utc_column()
+    manual_label: str | None = None
+    manual_by: str | None = None
+    manual_at: datetime | None = _utc_column()
+
+    @property
+    def effective_label(self) -> str | None:
+        """A person's correction wins over the model in alerts and metrics."""
+        return self.manual_label or self.label
+
+
+class Handling(SQLModel, table=True):
+    """Where the team is with a mention; no row means it is new."""
+
+    __tablename__ = "handling"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mentions.id", unique=True)
+    state: str = Field(default=HandlingState.new, index=True)
+    updated_by: str | None = None
+    updated_at: datetime | None = _utc_column()
+    response_url: str | None = None
+    # Set once, the first time the team answered: the base of response-time metrics.
+    first_response_at: datetime | None = _utc_column()
+
+
+class AlertOutbox(SQLModel, table=True):
+    """One Slack message to send, per (mention, channel), created once."""
+
+    __tablename__ = "alert_outbox"
+    __table_args__ = (UniqueConstraint("mention_id", "channel", name="uq_outbox_mention_channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int | None = Field(default=None, foreign_key="mentions.id", index=True)
+    brand_id: int = Field(foreign_key="brands.id", index=True)
+    channel: str
+    kind: str = "mention"
+    urgent: bool = False
+    status: str = Field(default=OutboxStatus.pending, index=True)
+    attempts: int = 0
+    last_error: str | None = None
+    created_at: datetime = _utc_now_column()
+    next_attempt_at: datetime | None = _utc_column()
+    claimed_at: datetime | None = _utc_column()
+    sent_at: datetime | None = _utc_column()
+    slack_ts: str | None = None
+    # The Slack thread this message belongs to (a spike alert or an earlier alert in the same thread).
+    thread_ts: str | None = None
+    payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class CrawlCursor(SQLModel, table=True):
+    """Where the last crawl of a source stopped, so the next fetches only what is new."""
+
+    __tablename__ = "crawl_cursors"
+    __table_args__ = (UniqueConstraint("source_id", "key", name="uq_cursor_source_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="sources.id")
+    key: str = "default"
+    value: str
+    updated_at: datetime = _utc_now_column()
+
+
+class CrawlRun(SQLModel, table=True):
+    __tablename__ = "crawl_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="sources.id", index=True)
+    started_at: datetime = _utc_now_column()
+    finished_at: datetime | None = _utc_column()
+    pages: int = 0
+    items_seen: int = 0
+    items_new: int = 0
+    items_updated: int = 0
+    errors: int = 0
+    dropped: dict[str, int] | None = Field(default=None, sa_column=Column(JSON))
+    finish_reason: str | None = None
+
+
+class DigestLog(SQLModel, table=True):
+    """One row per brand and ISO week that was mailed: re-runs don't mail again."""
+
+    __tablename__ = "digest_log"
+    __table_args__ = (UniqueConstraint("brand_id", "week", name="uq_digest_brand_week"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    brand_id: int = Field(foreign_key="brands.id")
+    week: str
+    recipients: str
+    sent_at: datetime = _utc_now_column()
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for the HTTP API; only its hash is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    token_hash: str = Field(unique=True, index=True)
+    scope: str = "read"
+    created_at: datetime = _utc_now_column()
+    last_used_at: datetime | None = _utc_column()

@@ -1,0 +1,323 @@
+"""Keyword-only query functions: the one way the other packages read and write the store.
+
+Each function takes an open Session and leaves committing to the caller's
+`session_scope`, so a pipeline step can group its writes into one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from store.models import (
+    Brand,
+    CrawlCursor,
+    CrawlRun,
+    Handling,
+    HandlingState,
+    Mention,
+    SentimentScore,
+    Source,
+    utcnow,
+)
+
+LABELS = ("negative", "neutral", "positive")
+
+
+class SaveOutcome(StrEnum):
+    new = "new"
+    updated = "updated"
+    unchanged = "unchanged"
+
+
+@dataclass(frozen=True)
+class BrandSpec:
+    name: str
+    query: str = ""
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    name: str
+    type: str
+    brand: str
+
+
+def sync_brands_and_sources(
+    session: Session, *, brands: Iterable[BrandSpec], sources: Iterable[SourceSpec]
+) -> dict[str, int]:
+    """Make the brand and source rows match the config; returns source name -> id.
+
+    Rows are never deleted: a source removed from the config keeps its history.
+    """
+    brand_ids: dict[str, int] = {}
+    for spec in brands:
+        brand = session.exec(select(Brand).where(Brand.name == spec.name)).first() or Brand(name=spec.name)
+        brand.query, brand.timezone = spec.query, spec.timezone
+        session.add(brand)
+        session.flush()
+        assert brand.id is not None
+        brand_ids[spec.name] = brand.id
+    source_ids: dict[str, int] = {}
+    for spec in sources:
+        source = session.exec(select(Source).where(Source.name == spec.name)).first()
+        if source is None:
+            source = Source(name=spec.name, type=spec.type, brand_id=brand_ids[spec.brand])
+        source.type, source.brand_id = spec.type, brand_ids[spec.brand]
+        session.add(source)
+        session.flush()
+        assert source.id is not None
+        source_ids[spec.name] = source.id
+    return source_ids
+
+
+def get_brand(session: Session, *, name: str) -> Brand | None:
+    return session.exec(select(Brand).where(Brand.name == name)).first()
+
+
+def get_source(session: Session, *, name: str) -> Source | None:
+    return session.exec(select(Source).where(Source.name == name)).first()
+
+
+_MENTION_CONTENT_FIELDS = (
+    "url",
+    "canonical_url",
+    "thread_url",
+    "parent_url",
+    "author",
+    "title",
+    "text",
+    "language",
+    "rating",
+    "rating_best",
+    "rating_worst",
+    "published_at",
+    "external_id",
+)
+
+
+def save_mention(
+    session: Session,
+    *,
+    source_id: int,
+    brand_id: int,
+    dedup_key: str,
+    content_hash: str,
+    fields: Mapping[str, Any],
+) -> tuple[SaveOutcome, Mention]:
+    """Insert a mention, or update it when its content changed since the last crawl.
+
+    An edit changes `content_hash`, which is what makes the scoring job score it again.
+    """
+    unknown = set(fields) - set(_MENTION_CONTENT_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown mention fields: {', '.join(sorted(unknown))}")
+    existing = session.exec(
+        select(Mention).where(Mention.source_id == source_id, Mention.dedup_key == dedup_key)
+    ).first()
+    if existing is None:
+        mention = Mention(
+            source_id=source_id, brand_id=brand_id, dedup_key=dedup_key, content_hash=content_hash, **fields
+        )
+        session.add(mention)
+        session.flush()
+        return SaveOutcome.new, mention
+    if existing.content_hash == content_hash:
+        return SaveOutcome.unchanged, existing
+    for name, value in fields.items():
+        setattr(existing, name, value)
+    existing.content_hash = content_hash
+    existing.updated_at = utcnow()
+    session.add(existing)
+    session.flush()
+    return SaveOutcome.updated, existing
+
+
+def find_same_text(session: Session, *, brand_id: int, content_hash: str, exclude_dedup_key: str) -> Mention | None:
+    """A mention of the brand with the same text under another key: a syndicated copy."""
+    return session.exec(
+        select(Mention).where(
+            Mention.brand_id == brand_id,
+            Mention.content_hash == content_hash,
+            Mention.dedup_key != exclude_dedup_key,
+        )
+    ).first()
+
+
+def mentions_to_score(session: Session, *, model_name: str, model_version: str, limit: int) -> list[Mention]:
+    """Mentions never scored, edited since, or scored by another model or version."""
+    statement = (
+        select(Mention)
+        .outerjoin(SentimentScore, col(SentimentScore.mention_id) == col(Mention.id))
+        .where(
+            or_(
+                col(SentimentScore.id).is_(None),
+                col(SentimentScore.scored_hash).is_(None),
+                col(SentimentScore.scored_hash) != col(Mention.content_hash),
+                col(SentimentScore.model_name) != model_name,
+                col(SentimentScore.model_version) != model_version,
+            )
+        )
+        .order_by(col(Mention.id))
+        .limit(limit)
+    )
+    return list(session.exec(statement))
+
+
+def _score_row(session: Session, mention_id: int) -> SentimentScore:
+    return session.exec(select(SentimentScore).where(SentimentScore.mention_id == mention_id)).first() or (
+        SentimentScore(mention_id=mention_id)
+    )
+
+
+def save_score(
+    session: Session,
+    *,
+    mention: Mention,
+    label: str,
+    score: float,
+    probabilities: Mapping[str, float],
+    model_name: str,
+    model_version: str,
+) -> SentimentScore:
+    if label not in LABELS:
+        raise ValueError(f"label must be one of {LABELS}, not {label!r}")
+    assert mention.id is not None
+    row = _score_row(session, mention.id)
+    row.label, row.score = label, score
+    row.prob_negative = probabilities.get("negative")
+    row.prob_neutral = probabilities.get("neutral")
+    row.prob_positive = probabilities.get("positive")
+    row.model_name, row.model_version = model_name, model_version
+    row.scored_hash, row.scored_at = mention.content_hash, utcnow()
+    session.add(row)
+    return row
+
+
+def relabel(session: Session, *, mention_id: int, label: str, by: str) -> SentimentScore:
+    """A person's correction; it wins over the model and survives re-scoring."""
+    if label not in LABELS:
+        raise ValueError(f"label must be one of {', '.join(LABELS)}, not {label!r}")
+    if session.get(Mention, mention_id) is None:
+        raise LookupError(f"no mention with id {mention_id}")
+    row = _score_row(session, mention_id)
+    row.manual_label, row.manual_by, row.manual_at = label, by, utcnow()
+    session.add(row)
+    return row
+
+
+def set_handling(
+    session: Session,
+    *,
+    mention_id: int,
+    state: HandlingState,
+    by: str,
+    response_url: str | None = None,
+    at: datetime | None = None,
+) -> Handling:
+    if session.get(Mention, mention_id) is None:
+        raise LookupError(f"no mention with id {mention_id}")
+    at = at or utcnow()
+    row = session.exec(select(Handling).where(Handling.mention_id == mention_id)).first() or Handling(
+        mention_id=mention_id
+    )
+    row.state, row.updated_by, row.updated_at = state, by, at
+    if response_url:
+        row.response_url = response_url
+    if state == HandlingState.responded and row.first_response_at is None:
+        row.first_response_at = at
+    session.add(row)
+    return row
+
+
+def get_cursor(session: Session, *, source_id: int, key: str = "default") -> str | None:
+    row = session.exec(
+        select(CrawlCursor).where(CrawlCursor.source_id == source_id, CrawlCursor.key == key)
+    ).first()
+    return row.value if row else None
+
+
+def set_cursor(session: Session, *, source_id: int, value: str, key: str = "default") -> None:
+    row = session.exec(
+        select(CrawlCursor).where(CrawlCursor.source_id == source_id, CrawlCursor.key == key)
+    ).first() or CrawlCursor(source_id=source_id, key=key, value=value)
+    row.value, row.updated_at = value, utcnow()
+    session.add(row)
+
+
+def record_crawl_run(session: Session, *, run: CrawlRun) -> CrawlRun:
+    session.add(run)
+    session.flush()
+    return run
+
+
+def export_rows(session: Session, *, brand: str | None = None, batch_size: int = 1000) -> Iterator[dict[str, Any]]:
+    """Every stored mention as a flat dict with the stable export keys, streamed by id."""
+    last_id = 0
+    while True:
+        statement = (
+            select(Mention, Brand, Source, SentimentScore, Handling)
+            .join(Brand, col(Brand.id) == col(Mention.brand_id))
+            .join(Source, col(Source.id) == col(Mention.source_id))
+            .outerjoin(SentimentScore, col(SentimentScore.mention_id) == col(Mention.id))
+            .outerjoin(Handling, col(Handling.mention_id) == col(Mention.id))
+            .where(col(Mention.id) > last_id)
+            .order_by(col(Mention.id))
+            .limit(batch_size)
+        )
+        if brand is not None:
+            statement = statement.where(Brand.name == brand)
+        rows = session.exec(statement).all()
+        if not rows:
+            return
+        for mention, brand_row, source, score, handling in rows:
+            yield mention_row(mention, brand_row, source, score, handling)
+        last_id = rows[-1][0].id
+
+
+def mention_row(
+    mention: Mention,
+    brand: Brand,
+    source: Source,
+    score: SentimentScore | None,
+    handling: Handling | None,
+) -> dict[str, Any]:
+    """The export shape of a mention: the keys scripts rely on, kept stable."""
+    label = score.effective_label if score else None
+    if score is None or label is None:
+        sentiment_score = None
+    elif score.manual_label:
+        sentiment_score = 1.0
+    else:
+        sentiment_score = score.score
+    return {
+        "id": mention.id,
+        "brand": brand.name,
+        "source": source.name,
+        "source_type": source.type,
+        "url": mention.url,
+        "canonical_url": mention.canonical_url,
+        "thread_url": mention.thread_url,
+        "external_id": mention.external_id,
+        "author": mention.author,
+        "published_at": mention.published_at.isoformat() if mention.published_at else None,
+        "fetched_at": mention.fetched_at.isoformat(),
+        "title": mention.title,
+        "text": mention.text,
+        "language": mention.language,
+        "rating": mention.rating,
+        "rating_best": mention.rating_best,
+        "rating_worst": mention.rating_worst,
+        "sentiment": label,
+        "sentiment_score": sentiment_score,
+        "sentiment_model": score.model_name if score else None,
+        "handled": handling.state if handling else HandlingState.new.value,
+        "response_url": handling.response_url if handling else None,
+    }
