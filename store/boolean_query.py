@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -160,33 +160,37 @@ def _wrapped(node: Node) -> str:
 
 # --- matching -----------------------------------------------------------------------
 
-Span = tuple[int, int]  # first and last word index of one occurrence
+Span = tuple[int, int]  # first and last word position of one occurrence
+
+MAX_NEAR = 1000
+# Words of different fields (title, text) are this far apart, so that a phrase or a
+# NEAR pair never spans two fields, as in FTS5 where positions are per column.
+_FIELD_GAP = 1 << 32
 
 
 @dataclass
 class _Document:
-    words: list[str]
-    positions: dict[str, list[int]] = field(default_factory=dict)
-    sorted_words: list[tuple[str, int]] = field(default_factory=list)
+    positions: dict[str, list[int]]
+    vocabulary: list[str] = field(default_factory=list)  # sorted, built for the first prefix
 
     @classmethod
-    def of(cls, text: str) -> _Document:
-        words = tokenize(text)
+    def of(cls, texts: Iterable[str | None]) -> _Document:
         positions: dict[str, list[int]] = {}
-        for i, word in enumerate(words):
-            positions.setdefault(word, []).append(i)
-        return cls(words, positions)
+        for number, text in enumerate(texts):
+            for i, word in enumerate(tokenize(text or ""), start=number * _FIELD_GAP):
+                positions.setdefault(word, []).append(i)
+        return cls(positions)
 
     def term_positions(self, term: Term) -> list[int]:
         if not term.prefix:
             return self.positions.get(term.word, [])
-        if not self.sorted_words:
-            self.sorted_words = sorted((w, i) for i, w in enumerate(self.words))
-        found = []
-        for word, i in self.sorted_words[bisect_left(self.sorted_words, (term.word, -1)) :]:
+        if not self.vocabulary:
+            self.vocabulary = sorted(self.positions)
+        found: list[int] = []
+        for word in self.vocabulary[bisect_left(self.vocabulary, term.word) :]:
             if not word.startswith(term.word):
                 break
-            found.append(i)
+            found.extend(self.positions[word])
         return sorted(found)
 
     def spans(self, node: Term | Phrase) -> list[Span]:
@@ -204,9 +208,7 @@ class _Document:
             case Term() | Phrase():
                 return bool(self.spans(node))
             case Near(left, right, distance):
-                return any(
-                    _gap(a, b) <= distance for a in self.spans(left) for b in self.spans(right) if not _overlap(a, b)
-                )
+                return any(_gap(a, b) <= distance for a in self.spans(left) for b in self.spans(right))
             case Not(child):
                 return not self.evaluate(child)
             case And(children):
@@ -216,13 +218,13 @@ class _Document:
         raise TypeError(f"not a query node: {node!r}")
 
 
-def _overlap(a: Span, b: Span) -> bool:
-    return a[0] <= b[1] and b[0] <= a[1]
-
-
 def _gap(a: Span, b: Span) -> int:
-    """Words strictly between two non-overlapping occurrences."""
-    return b[0] - a[1] - 1 if a[1] < b[0] else a[0] - b[1] - 1
+    """Words between the end of the earlier-starting occurrence and the start of the other.
+
+    This is FTS5's NEAR rule: overlapping occurrences (a gap below zero) are near.
+    """
+    first, second = (a, b) if a[0] <= b[0] else (b, a)
+    return second[0] - first[1] - 1
 
 
 @dataclass(frozen=True)
@@ -233,8 +235,13 @@ class Query:
     root: Node
 
     def matches(self, text: str) -> bool:
-        """Whether `text` (a mention's title and text) satisfies the query."""
-        return _Document.of(text).evaluate(self.root)
+        """Whether `text` (a mention's title and text, or any text) satisfies the query."""
+        return _Document.of([text]).evaluate(self.root)
+
+    def matches_fields(self, fields: Iterable[str | None]) -> bool:
+        """Like `matches` over several fields: each word may be in any field, but a phrase
+        or a NEAR pair must lie within one, as the database's full-text search sees it."""
+        return _Document.of(fields).evaluate(self.root)
 
     def __str__(self) -> str:
         return str(self.root)
@@ -361,6 +368,8 @@ class _Parser:
         if self.current.kind == "NEAR":
             raise self.error("AND here: NEAR/n joins two words or phrases (write `a NEAR/2 b AND b NEAR/2 c`)")
         distance = int(_NEAR.match(operator.text).group(1))  # type: ignore[union-attr]
+        if distance > MAX_NEAR:
+            raise QuerySyntaxError(self.query, operator.position, f"NEAR/n with n at most {MAX_NEAR}", operator.text)
         return Near(left, right, distance)
 
     def primary(self) -> Node:

@@ -113,7 +113,8 @@ def test_the_documented_example_matches(text: str, expected: bool) -> None:
         ("a NEAR/0 b", "a x b", False),
         ('"fast delivery" NEAR/1 late', "late, not fast delivery", True),
         ('"fast delivery" NEAR/1 late', "late, really not fast delivery", False),
-        ("kurier NEAR/5 kurier", "kurier", False),
+        # as in FTS5, one occurrence is near itself
+        ("kurier NEAR/5 kurier", "kurier", True),
         ("kurier NEAR/5 kurier", "kurier x kurier", True),
         # a wildcard after a hyphenated word makes a phrase ending in a prefix
         ("e-ma*", "E-mailem", True),
@@ -145,6 +146,7 @@ def test_matching(query: str, text: str, expected: bool) -> None:
         ("(a OR b) NEAR/2 c", 1, "a word or phrase before NEAR/n"),
         ("a NEAR/2 (b c)", 10, "a word or phrase after NEAR/n"),
         ("a NEAR/2 b NEAR/2 c", 12, "NEAR/n joins two"),
+        ("a NEAR/1001 b", 3, "at most 1000"),
         ("a NOT", 6, "a word"),
         ("a - b", 3, "with letters or digits"),
         ("a !!! b", 3, "with letters or digits"),
@@ -156,6 +158,14 @@ def test_syntax_errors_name_the_column_and_what_was_expected(query: str, column:
     assert caught.value.column == column, str(caught.value)
     assert expected in str(caught.value)
     assert str(caught.value).startswith(f"column {column}: expected ")
+
+
+def test_phrases_and_near_stay_within_one_field() -> None:
+    assert parse_query('"fast delivery"').matches_fields(["fast", "delivery"]) is False
+    assert parse_query("fast NEAR/0 delivery").matches_fields(["fast", "delivery"]) is False
+    assert parse_query("fast delivery").matches_fields(["fast", "delivery"]) is True
+    assert parse_query("fast -delivery").matches_fields([None, "fast"]) is True
+    assert parse_query("fast -delivery").matches_fields(["delivery", "fast"]) is False
 
 
 def test_upper_case_words_that_only_start_like_operators_are_words() -> None:
