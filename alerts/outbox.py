@@ -1,0 +1,340 @@
+"""The alert outbox: each qualifying mention queued once per channel, handed to one sender.
+
+A row's life: pending -> sending (claimed by one sender, `claimed_at` set) -> sent (with
+Slack's `slack_ts`) or failed (a permanent error, `last_error` says why). A transient
+failure puts it back to pending with a later `next_attempt_at`. `attempts` counts the
+posts that were started: a row with attempts > 0 may already be in Slack, so the sender
+looks for it there before posting again.
+
+Queueing is idempotent twice over: candidates are mentions without a row for the channel,
+and the insert does nothing on the (mention, channel) unique key. Claiming is safe with
+several senders: one UPDATE ... RETURNING moves pending rows to sending, with
+`FOR UPDATE SKIP LOCKED` on PostgreSQL and the `status = 'pending'` condition of the
+UPDATE itself on SQLite, where writers take turns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from alerts.rules import BrandRules, MentionFacts, Verdict
+from alerts.spikes import MENTION_KIND, SPIKE_KIND, SpikeRule, check_volume, open_spike
+from mentionwatch.config import Brand as BrandConfig
+from mentionwatch.config import Config
+from mentionwatch.settings import Settings
+from store.db import session_scope
+from store.models import AlertOutbox, Brand, Mention, OutboxStatus, SentimentScore, Source, utcnow
+from store.queries import get_brand
+
+# Alerts go to the console, not Slack, where no token is set; rows are still marked sent.
+CONSOLE_CHANNEL = "console"
+# Mentions found, scored or relabeled longer ago than this are not looked at again.
+LOOKBACK = timedelta(days=3)
+
+
+class AlertSetupError(ValueError):
+    """The config and settings cannot send a brand's alerts (e.g. no channel for Slack)."""
+
+
+def alert_channel(brand: BrandConfig, settings: Settings) -> str:
+    """Where a brand's alerts go: its own channel, the default one, or the console."""
+    channel = brand.alerts.channel or settings.slack_channel
+    if channel:
+        return channel
+    if settings.slack_token is None:
+        return CONSOLE_CHANNEL
+    raise AlertSetupError(
+        f"brand {brand.name!r} has no Slack channel: set [brands.alerts] channel in the config "
+        "or MENTIONWATCH_SLACK_CHANNEL"
+    )
+
+
+def check_setup(config: Config, settings: Settings) -> None:
+    """Fail early, naming the brand, when some brand's alerts could not be sent."""
+    for brand in config.brands:
+        if brand.alerts.enabled:
+            alert_channel(brand, settings)
+
+
+# --- queueing ---------------------------------------------------------------------
+
+
+def enqueue(
+    engine: Engine,
+    *,
+    config: Config,
+    settings: Settings,
+    now: datetime | None = None,
+    spike_rule: SpikeRule = SpikeRule(),
+) -> int:
+    """Queue every qualifying mention not queued yet; returns how many rows were added."""
+    now = now or utcnow()
+    added = 0
+    for brand in config.brands:
+        if not brand.alerts.enabled:
+            continue
+        channel = alert_channel(brand, settings)
+        with session_scope(engine) as session:
+            added += _enqueue_brand(session, brand, channel, now=now, spike_rule=spike_rule)
+    return added
+
+
+def _enqueue_brand(session: Session, brand: BrandConfig, channel: str, *, now: datetime, spike_rule: SpikeRule) -> int:
+    row = get_brand(session, name=brand.name)
+    if row is None or row.id is None:
+        return 0  # not crawled yet: the config was never synced into the store
+    brand_id = row.id
+    # Writing the brand row first serializes queueing per brand across processes (a row
+    # lock on PostgreSQL, the write lock on SQLite), so one storm gets one spike alert.
+    session.execute(update(Brand).where(col(Brand.id) == brand_id).values(name=Brand.name))
+    rules = BrandRules(brand.alerts)
+    qualifying = [
+        (mention, verdict)
+        for mention, source_name, score in _candidates(session, brand_id, channel, rules, since=now - LOOKBACK)
+        if (verdict := rules.evaluate(_facts(mention, source_name, score))) is not None
+    ]
+    if not qualifying:
+        return 0
+    spike = open_spike(session, brand_id=brand_id, channel=channel, now=now, rule=spike_rule)
+    if spike is None:
+        check = check_volume(session, brand_id=brand_id, now=now, adding=len(qualifying), rule=spike_rule)
+        if check.is_spike:
+            spike = AlertOutbox(
+                brand_id=brand_id,
+                channel=channel,
+                kind=SPIKE_KIND,
+                urgent=any(v.urgent for _, v in qualifying),
+                created_at=now,
+                payload=check.payload(brand=brand.name, now=now),
+            )
+            session.add(spike)
+            session.flush()
+    added = 0
+    for mention, verdict in qualifying:
+        parent_id = _thread_parent(session, mention, brand_id, channel) or (spike.id if spike else None)
+        if _insert_once(session, _row_values(mention, brand_id, channel, verdict, parent_id, now)):
+            added += 1
+    return added
+
+
+def _candidates(
+    session: Session, brand_id: int, channel: str, rules: BrandRules, *, since: datetime
+) -> list[tuple[Mention, str, SentimentScore | None]]:
+    """Recent mentions of the brand without a row for the channel that may qualify."""
+    statement = (
+        select(Mention, Source.name, SentimentScore)
+        .join(Source, col(Source.id) == col(Mention.source_id))
+        .outerjoin(SentimentScore, col(SentimentScore.mention_id) == col(Mention.id))
+        .outerjoin(
+            AlertOutbox,
+            and_(col(AlertOutbox.mention_id) == col(Mention.id), col(AlertOutbox.channel) == channel),
+        )
+        .where(
+            col(Mention.brand_id) == brand_id,
+            col(AlertOutbox.id).is_(None),
+            or_(
+                col(Mention.fetched_at) >= since,
+                col(Mention.updated_at) >= since,
+                col(SentimentScore.scored_at) >= since,
+                col(SentimentScore.manual_at) >= since,
+            ),
+            # A cheap first cut; the rules decide.
+            or_(
+                col(SentimentScore.manual_label) == "negative",
+                col(SentimentScore.prob_negative) >= rules.rules.min_negative,
+                col(SentimentScore.label) == "negative",
+                col(Mention.rating).is_not(None),
+            ),
+        )
+        .order_by(col(Mention.id))
+    )
+    return [(m, name, s) for m, name, s in session.exec(statement)]
+
+
+def _facts(mention: Mention, source_name: str, score: SentimentScore | None) -> MentionFacts:
+    return MentionFacts(
+        source=source_name,
+        language=mention.language,
+        text=f"{mention.title or ''}\n{mention.text}",
+        rating=mention.rating,
+        rating_best=mention.rating_best,
+        rating_worst=mention.rating_worst,
+        label=score.label if score else None,
+        prob_negative=score.prob_negative if score else None,
+        manual_label=score.manual_label if score else None,
+    )
+
+
+def _thread_parent(session: Session, mention: Mention, brand_id: int, channel: str) -> int | None:
+    """The first alert in `channel` about the forum thread or post this mention replies in."""
+    if not mention.thread_url:
+        return None
+    url = mention.thread_url
+    return session.exec(
+        select(AlertOutbox.id)
+        .join(Mention, col(Mention.id) == col(AlertOutbox.mention_id))
+        .where(
+            col(AlertOutbox.brand_id) == brand_id,
+            col(AlertOutbox.channel) == channel,
+            col(AlertOutbox.kind) == MENTION_KIND,
+            col(AlertOutbox.status) != OutboxStatus.failed,
+            col(AlertOutbox.mention_id) != mention.id,
+            or_(col(Mention.thread_url) == url, col(Mention.url) == url, col(Mention.canonical_url) == url),
+        )
+        .order_by(col(AlertOutbox.id))
+    ).first()
+
+
+def _row_values(
+    mention: Mention, brand_id: int, channel: str, verdict: Verdict, parent_id: int | None, now: datetime
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {"reasons": list(verdict.reasons), "critical_words": list(verdict.critical_words)}
+    if parent_id is not None:
+        payload["parent_id"] = parent_id
+    return {
+        "mention_id": mention.id,
+        "brand_id": brand_id,
+        "channel": channel,
+        "kind": MENTION_KIND,
+        "urgent": verdict.urgent,
+        "status": OutboxStatus.pending.value,
+        "attempts": 0,
+        "created_at": now,
+        "payload": payload,
+    }
+
+
+def _insert_once(session: Session, values: dict[str, Any]) -> bool:
+    """Insert a row unless one exists for its (mention, channel); True when inserted."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(AlertOutbox)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["mention_id", "channel"])
+        .returning(col(AlertOutbox.id))
+    )
+    return session.execute(statement).scalar_one_or_none() is not None
+
+
+# --- sending ----------------------------------------------------------------------
+
+
+def claim(engine: Engine, *, now: datetime, limit: int) -> list[AlertOutbox]:
+    """Move up to `limit` due pending rows to sending for this sender, oldest first."""
+    due = (
+        select(col(AlertOutbox.id))
+        .where(
+            col(AlertOutbox.status) == OutboxStatus.pending,
+            or_(col(AlertOutbox.next_attempt_at).is_(None), col(AlertOutbox.next_attempt_at) <= now),
+        )
+        .order_by(col(AlertOutbox.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = (
+        update(AlertOutbox)
+        .where(col(AlertOutbox.id).in_(due.scalar_subquery()), col(AlertOutbox.status) == OutboxStatus.pending)
+        .values(status=OutboxStatus.sending, claimed_at=now)
+        .returning(col(AlertOutbox.id))
+    )
+    with session_scope(engine) as session:
+        ids = list(session.execute(statement).scalars())
+        if not ids:
+            return []
+        return list(session.exec(select(AlertOutbox).where(col(AlertOutbox.id).in_(ids)).order_by(col(AlertOutbox.id))))
+
+
+def reclaim_stale(engine: Engine, *, now: datetime, older_than: timedelta) -> int:
+    """Put rows claimed longer ago than `older_than` back to pending: their sender died.
+
+    Their `attempts` stay, so the next sender checks Slack before posting them again.
+    """
+    statement = (
+        update(AlertOutbox)
+        .where(col(AlertOutbox.status) == OutboxStatus.sending, col(AlertOutbox.claimed_at) < now - older_than)
+        .values(status=OutboxStatus.pending)
+    )
+    with session_scope(engine) as session:
+        return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
+def _update_claimed(engine: Engine, row_id: int, **values: Any) -> bool:
+    """Update a row this sender still holds (status sending); False when it lost it."""
+    statement = (
+        update(AlertOutbox)
+        .where(col(AlertOutbox.id) == row_id, col(AlertOutbox.status) == OutboxStatus.sending)
+        .values(**values)
+    )
+    with session_scope(engine) as session:
+        return int(session.execute(statement).rowcount) == 1  # type: ignore[attr-defined]
+
+
+def start_attempt(engine: Engine, row_id: int, *, now: datetime, thread_ts: str | None) -> bool:
+    """Record, before posting, that a post starts and into which thread."""
+    return _update_claimed(
+        engine, row_id, attempts=AlertOutbox.attempts + 1, claimed_at=now, thread_ts=thread_ts
+    )
+
+
+def mark_sent(engine: Engine, row_id: int, *, now: datetime, slack_ts: str | None) -> bool:
+    return _update_claimed(
+        engine, row_id, status=OutboxStatus.sent, sent_at=now, slack_ts=slack_ts, last_error=None
+    )
+
+
+def mark_failed(engine: Engine, row_id: int, *, reason: str) -> bool:
+    return _update_claimed(engine, row_id, status=OutboxStatus.failed, last_error=reason)
+
+
+def release(engine: Engine, row_id: int, *, at: datetime, reason: str | None = None) -> bool:
+    """Give a claimed row back, due again at `at` (with why, after a failure)."""
+    values: dict[str, Any] = {"status": OutboxStatus.pending, "next_attempt_at": at}
+    if reason is not None:
+        values["last_error"] = reason
+    return _update_claimed(engine, row_id, **values)
+
+
+@dataclass(frozen=True)
+class ThreadPlace:
+    """Where a row's message goes: `wait` while its thread's first message is unsent."""
+
+    thread_ts: str | None
+    wait: bool = False
+
+
+def thread_place(session: Session, row: AlertOutbox) -> ThreadPlace:
+    """The Slack thread for a row: its own from an earlier attempt, else its parent's."""
+    if row.thread_ts:
+        return ThreadPlace(row.thread_ts)
+    parent_id = (row.payload or {}).get("parent_id")
+    parent = session.get(AlertOutbox, parent_id) if parent_id else None
+    if parent is None or parent.status == OutboxStatus.failed:
+        return ThreadPlace(None)
+    if parent.status != OutboxStatus.sent:
+        return ThreadPlace(None, wait=True)
+    # Slack threads are one level deep: a reply to a reply goes under the first message.
+    return ThreadPlace(parent.thread_ts or parent.slack_ts)
+
+
+# --- reading ----------------------------------------------------------------------
+
+
+def list_rows(session: Session, *, failed_only: bool = False, limit: int = 50) -> list[tuple[AlertOutbox, str]]:
+    """The newest outbox rows with their brand's name, for `mentionwatch alerts list`."""
+    statement = (
+        select(AlertOutbox, Brand.name)
+        .join(Brand, col(Brand.id) == col(AlertOutbox.brand_id))
+        .order_by(col(AlertOutbox.id).desc())
+        .limit(limit)
+    )
+    if failed_only:
+        statement = statement.where(col(AlertOutbox.status) == OutboxStatus.failed)
+    return [(row, name) for row, name in session.exec(statement)]

@@ -1,0 +1,119 @@
+"""Which mentions are worth a Slack message, and which of those are urgent.
+
+A brand's `AlertRules` (config) say it: a negative probability at or above
+`min_negative`, or a star rating at or below `max_rating` (rescaled to 1-5 from the
+mention's own worst/best, since sites use 5, 10 or 100 point scales), in the listed
+languages and sources. A person's relabel wins over both: "negative" alerts, anything
+else silences. Critical words ("recall", "отзыв", "oszustwo") mark an alert urgent; they
+match like the brand query language does (case and diacritics folded) and also in
+inflected forms (oszustwa, отзывом, recalled).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from mentionwatch.config import AlertRules
+from store.boolean_query import Phrase, Query, Term, fold, tokenize
+
+# Trailing vowels are where Polish, Russian and English inflect; a stem keeps this many letters.
+_INFLECTED_ENDING = re.compile(r"[aeiouyаеёиоуыэюяйь]+$")
+_MIN_STEM = 4
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Why a mention alerts: `reasons` go into the message, `urgent` marks it."""
+
+    reasons: tuple[str, ...]
+    urgent: bool = False
+    critical_words: tuple[str, ...] = ()
+
+
+def rescaled_rating(rating: float | None, *, best: float | None, worst: float | None) -> float | None:
+    """A rating on the 1-5 scale, from the site's own scale (5 when best is unknown, worst 1)."""
+    if rating is None:
+        return None
+    best = 5.0 if best is None else best
+    worst = 1.0 if worst is None else worst
+    if best <= worst:
+        return None
+    share = (min(max(rating, worst), best) - worst) / (best - worst)
+    return 1.0 + 4.0 * share
+
+
+def _stem(word: str) -> str:
+    stem = _INFLECTED_ENDING.sub("", word)
+    return stem if len(stem) >= _MIN_STEM else word
+
+
+def critical_word_query(word: str) -> Query | None:
+    """A query matching `word` and its inflected forms; None for a word without letters.
+
+    A word written with a trailing `*` is taken as the user's own prefix.
+    """
+    prefix_given = word.endswith("*")
+    tokens = tokenize(word.rstrip("*"))
+    if not tokens:
+        return None
+    last = tokens[-1] if prefix_given else _stem(tokens[-1])
+    terms = [Term(t) for t in tokens[:-1]] + [Term(last, prefix=True)]
+    return Query(word, terms[0] if len(terms) == 1 else Phrase(tuple(terms)))
+
+
+@dataclass(frozen=True)
+class MentionFacts:
+    """What the rules look at, read from a mention, its source and its score."""
+
+    source: str
+    language: str | None
+    text: str
+    rating: float | None = None
+    rating_best: float | None = None
+    rating_worst: float | None = None
+    label: str | None = None
+    prob_negative: float | None = None
+    manual_label: str | None = None
+
+
+class BrandRules:
+    """A brand's `AlertRules`, prepared once (the critical words parsed) for many mentions."""
+
+    def __init__(self, rules: AlertRules) -> None:
+        self.rules = rules
+        self._languages = {fold(lang) for lang in rules.languages}
+        self._sources = set(rules.sources)
+        self._critical = [(w, q) for w in rules.critical_words if (q := critical_word_query(w)) is not None]
+
+    def evaluate(self, facts: MentionFacts) -> Verdict | None:
+        """The verdict for one mention, or None when it does not alert."""
+        rules = self.rules
+        if not rules.enabled:
+            return None
+        if self._sources and facts.source not in self._sources:
+            return None
+        if self._languages and fold(facts.language or "") not in self._languages:
+            return None
+        reasons = self._reasons(facts)
+        if not reasons:
+            return None
+        found = self._critical_words_in(facts.text)
+        return Verdict(reasons=reasons, urgent=bool(found), critical_words=found)
+
+    def _reasons(self, facts: MentionFacts) -> tuple[str, ...]:
+        if facts.manual_label is not None:
+            return ("relabeled negative",) if facts.manual_label == "negative" else ()
+        reasons: list[str] = []
+        if facts.prob_negative is not None:
+            if facts.prob_negative >= self.rules.min_negative:
+                reasons.append(f"negative {facts.prob_negative:.0%}")
+        elif facts.label == "negative":
+            reasons.append("negative")
+        stars = rescaled_rating(facts.rating, best=facts.rating_best, worst=facts.rating_worst)
+        if stars is not None and self.rules.max_rating is not None and stars <= self.rules.max_rating:
+            reasons.append(f"rated {stars:.1f} of 5")
+        return tuple(reasons)
+
+    def _critical_words_in(self, text: str) -> tuple[str, ...]:
+        return tuple(word for word, query in self._critical if query.matches(text))

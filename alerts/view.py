@@ -1,0 +1,121 @@
+"""What an alert shows, read from the store when it is sent.
+
+Both ways of showing an alert — a Slack Block Kit message and a console panel — take
+these plain values, so neither touches the database and both say the same things.
+The values are read at send time, not at queue time: a label a person corrected in
+between is what the message shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from alerts.rules import rescaled_rating
+from alerts.spikes import SPIKE_KIND
+from store.models import AlertOutbox, Brand, Mention, SentimentScore, Source
+
+
+@dataclass(frozen=True)
+class MentionAlert:
+    outbox_id: int
+    mention_id: int
+    brand: str
+    timezone: str
+    source: str
+    source_type: str
+    url: str
+    author: str | None
+    title: str | None
+    text: str
+    language: str | None
+    published_at: datetime | None
+    fetched_at: datetime
+    rating: float | None
+    rating_best: float | None
+    stars: float | None
+    label: str | None
+    prob_negative: float | None
+    relabeled_by: str | None
+    reasons: tuple[str, ...]
+    critical_words: tuple[str, ...]
+    urgent: bool
+
+    @property
+    def when(self) -> datetime:
+        """When it was written, or when it was found where the source does not say."""
+        return self.published_at or self.fetched_at
+
+    @property
+    def local_time(self) -> str:
+        """`when` in the brand's time zone, as the team reads it."""
+        return f"{self.when.astimezone(ZoneInfo(self.timezone)):%Y-%m-%d %H:%M %Z}"
+
+
+@dataclass(frozen=True)
+class SpikeAlert:
+    outbox_id: int
+    brand: str
+    count: int
+    window_minutes: int
+    baseline_mean: float
+    urgent: bool
+
+
+Alert = MentionAlert | SpikeAlert
+
+
+def load_alert(session: Session, row: AlertOutbox) -> Alert:
+    """The alert for an outbox row, with the mention as it is stored now."""
+    assert row.id is not None
+    payload: dict[str, Any] = row.payload or {}
+    brand = session.get(Brand, row.brand_id)
+    if brand is None:
+        raise LookupError(f"outbox row {row.id}: no brand {row.brand_id}")
+    if row.kind == SPIKE_KIND:
+        return SpikeAlert(
+            outbox_id=row.id,
+            brand=brand.name,
+            count=int(payload.get("count", 0)),
+            window_minutes=int(payload.get("window_minutes", 60)),
+            baseline_mean=float(payload.get("baseline_mean", 0.0)),
+            urgent=row.urgent,
+        )
+    found = session.exec(
+        select(Mention, Source, SentimentScore)
+        .join(Source, col(Source.id) == col(Mention.source_id))
+        .outerjoin(SentimentScore, col(SentimentScore.mention_id) == col(Mention.id))
+        .where(col(Mention.id) == row.mention_id)
+    ).first()
+    if found is None:
+        raise LookupError(f"outbox row {row.id}: no mention {row.mention_id}")
+    mention, source, score = found
+    assert mention.id is not None
+    return MentionAlert(
+        outbox_id=row.id,
+        mention_id=mention.id,
+        brand=brand.name,
+        timezone=brand.timezone,
+        source=source.name,
+        source_type=source.type,
+        url=mention.url,
+        author=mention.author,
+        title=mention.title,
+        text=mention.text,
+        language=mention.language,
+        published_at=mention.published_at,
+        fetched_at=mention.fetched_at,
+        rating=mention.rating,
+        rating_best=mention.rating_best,
+        stars=rescaled_rating(mention.rating, best=mention.rating_best, worst=mention.rating_worst),
+        label=score.effective_label if score else None,
+        prob_negative=score.prob_negative if score else None,
+        relabeled_by=score.manual_by if score and score.manual_label else None,
+        reasons=tuple(payload.get("reasons", ())),
+        critical_words=tuple(payload.get("critical_words", ())),
+        urgent=row.urgent,
+    )
