@@ -1,0 +1,168 @@
+"""Find stored mentions: a brand query plus filters, newest first, in keyset pages.
+
+One function, `search_mentions`, serves the command line, the API and the benchmark on
+both databases. The query runs on the database's own full-text index (SQLite FTS5,
+PostgreSQL tsvector + GIN; see migration 0002); on PostgreSQL, whose tokenizer and
+distance operator differ from FTS5's, each candidate is confirmed with
+Query.matches_fields, so that results agree with the query language everywhere.
+Rows are read from `mention_view`, the same view analysts query with plain SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, column, func, literal_column, not_, or_, select, table
+from sqlalchemy.sql import Select
+from sqlmodel import Session
+
+from store.boolean_query import And, Node, Not, Or, Query
+from store.fulltext import fts5_expression, tsquery_expression
+from store.mention_view import mention_view
+from store.models import Brand, HandlingState, Source
+from store.queries import LABELS
+
+_fts = table("mentions_fts", column("rowid"))
+_mentions = table("mentions", column("id"), column("search_vector"))
+
+
+class FilterError(ValueError):
+    """A filter that names something that does not exist, or contradicts itself."""
+
+
+@dataclass(frozen=True)
+class MentionFilter:
+    """What to look for; every field is optional and they combine with AND.
+
+    `since` is inclusive and `until` exclusive, both on `published_at` (mentions
+    without a publication date never pass a date filter). Ratings are on the 1-5
+    scale of mention_view.rating_5; `sentiment` is the effective label.
+    """
+
+    query: Query | None = None
+    brand: str | None = None
+    source: str | None = None
+    language: str | None = None
+    sentiment: str | None = None
+    rating_min: float | None = None
+    rating_max: float | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    state: HandlingState | None = None
+
+
+def check_filter(session: Session, filters: MentionFilter) -> None:
+    """Raise FilterError for a brand or source that does not exist, or an empty range."""
+    for model, name, what in ((Brand, filters.brand, "brand"), (Source, filters.source, "source")):
+        if name is None:
+            continue
+        known = list(session.execute(select(model.name).order_by(model.name)).scalars())
+        if name not in known:
+            raise FilterError(f"unknown {what} {name!r} (known: {', '.join(known) or 'none'})")
+    if filters.sentiment is not None and filters.sentiment not in LABELS:
+        raise FilterError(f"sentiment must be one of {', '.join(LABELS)}, not {filters.sentiment!r}")
+    if filters.rating_min is not None and filters.rating_max is not None and filters.rating_min > filters.rating_max:
+        raise FilterError(f"rating-min {filters.rating_min} is above rating-max {filters.rating_max}")
+    if filters.since is not None and filters.until is not None and filters.since >= filters.until:
+        raise FilterError("since must be before until")
+
+
+def _sqlite_condition(node: Node) -> ColumnElement[bool]:
+    expression = fts5_expression(node)
+    if expression is not None:
+        matching = select(_fts.c.rowid).where(literal_column("mentions_fts").op("MATCH")(expression))
+        return mention_view.c.id.in_(matching)
+    match node:
+        case Not(child):
+            return not_(_sqlite_condition(child))
+        case And(children):
+            return and_(*(_sqlite_condition(c) for c in children))
+        case Or(children):
+            return or_(*(_sqlite_condition(c) for c in children))
+    raise TypeError(f"FTS5 cannot express {node!r}")  # terms, phrases and NEAR always compile
+
+
+def _postgres_condition(node: Node) -> ColumnElement[bool] | None:
+    expression = tsquery_expression(node)
+    if expression is None:
+        return None
+    tsquery = func.to_tsquery(literal_column("'mw_search'::regconfig"), expression)
+    return mention_view.c.id.in_(select(_mentions.c.id).where(_mentions.c.search_vector.op("@@")(tsquery)))
+
+
+def fulltext_condition(dialect: str, query: Query) -> ColumnElement[bool] | None:
+    """The SQL condition on mention_view.id for `query` on this database (None: any row;
+    on PostgreSQL candidates still need Query.matches_fields, see needs_recheck)."""
+    return _sqlite_condition(query.root) if dialect == "sqlite" else _postgres_condition(query.root)
+
+
+def needs_recheck(dialect: str) -> bool:
+    """PostgreSQL's candidates may include near misses (NEAR/n, hyphenated words)."""
+    return dialect != "sqlite"
+
+
+def _statement(dialect: str, filters: MentionFilter) -> Select[Any]:
+    v = mention_view.c
+    conditions: list[ColumnElement[bool]] = []
+    if filters.query is not None and (fulltext := fulltext_condition(dialect, filters.query)) is not None:
+        conditions.append(fulltext)
+    for col, value in (
+        (v.brand, filters.brand),
+        (v.source, filters.source),
+        (v.language, filters.language),
+        (v.sentiment, filters.sentiment),
+        (v.handled, filters.state),
+    ):
+        if value is not None:
+            conditions.append(col == value)
+    if filters.rating_min is not None:
+        conditions.append(v.rating_5 >= filters.rating_min)
+    if filters.rating_max is not None:
+        conditions.append(v.rating_5 <= filters.rating_max)
+    if filters.since is not None:
+        conditions.append(v.published_at >= filters.since)
+    if filters.until is not None:
+        conditions.append(v.published_at < filters.until)
+    return select(mention_view).where(*conditions).order_by(v.id.desc())
+
+
+def search_mentions(
+    session: Session,
+    *,
+    filters: MentionFilter,
+    before_id: int | None = None,
+    limit: int | None = None,
+    batch_size: int = 500,
+) -> Iterator[dict[str, Any]]:
+    """Mentions matching `filters` as mention_view rows, by descending id, streamed.
+
+    `before_id` continues after the last row of a previous page (keyset pagination);
+    without `limit` it streams every match in batches, for exports of any size.
+    """
+    dialect = session.get_bind().dialect.name
+    statement = _statement(dialect, filters)
+    recheck = filters.query if filters.query is not None and needs_recheck(dialect) else None
+    remaining = limit
+    while remaining is None or remaining > 0:
+        page = statement if before_id is None else statement.where(mention_view.c.id < before_id)
+        fetch = batch_size if remaining is None or recheck is not None else min(batch_size, remaining)
+        rows = session.execute(page.limit(fetch)).mappings().all()
+        for row in rows:
+            if recheck is None or recheck.matches_fields((row["title"], row["text"])):
+                yield dict(row)
+                if remaining is not None:
+                    remaining -= 1
+                    if remaining == 0:
+                        return
+        if len(rows) < fetch:
+            return
+        before_id = rows[-1]["id"]
+
+
+def get_mention(session: Session, *, mention_id: int) -> dict[str, Any] | None:
+    """One mention as a mention_view row, or None."""
+    row = session.execute(select(mention_view).where(mention_view.c.id == mention_id)).mappings().first()
+    return dict(row) if row is not None else None
