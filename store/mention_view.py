@@ -25,6 +25,7 @@ mention_view = Table(
     Column("author", String),
     Column("published_at", UTCDateTime()),
     Column("fetched_at", UTCDateTime()),
+    Column("happened_at", UTCDateTime()),
     Column("updated_at", UTCDateTime()),
     Column("title", String),
     Column("text", Text),

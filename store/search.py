@@ -37,9 +37,10 @@ class FilterError(ValueError):
 class MentionFilter:
     """What to look for; every field is optional and they combine with AND.
 
-    `since` is inclusive and `until` exclusive, both on `published_at` (mentions
-    without a publication date never pass a date filter). Ratings are on the 1-5
-    scale of mention_view.rating_5; `sentiment` is the effective label.
+    `since` is inclusive and `until` exclusive, on when the mention happened
+    (mention_view.happened_at: published, or fetched where the source gives no date).
+    Ratings are on the 1-5 scale of mention_view.rating_5; `sentiment` is the
+    effective label.
     """
 
     query: Query | None = None
@@ -104,6 +105,15 @@ def needs_recheck(dialect: str) -> bool:
     return dialect != "sqlite"
 
 
+def _happened_between(since: datetime | None, until: datetime | None) -> ColumnElement[bool]:
+    # The same as a range on happened_at, spelled so that indexes on published_at serve it.
+    def within(column: ColumnElement[datetime]) -> ColumnElement[bool]:
+        return and_(*([column >= since] if since else []), *([column < until] if until else []))
+
+    v = mention_view.c
+    return or_(within(v.published_at), and_(v.published_at.is_(None), within(v.fetched_at)))
+
+
 def _statement(dialect: str, filters: MentionFilter) -> Select[Any]:
     v = mention_view.c
     conditions: list[ColumnElement[bool]] = []
@@ -122,10 +132,8 @@ def _statement(dialect: str, filters: MentionFilter) -> Select[Any]:
         conditions.append(v.rating_5 >= filters.rating_min)
     if filters.rating_max is not None:
         conditions.append(v.rating_5 <= filters.rating_max)
-    if filters.since is not None:
-        conditions.append(v.published_at >= filters.since)
-    if filters.until is not None:
-        conditions.append(v.published_at < filters.until)
+    if filters.since is not None or filters.until is not None:
+        conditions.append(_happened_between(filters.since, filters.until))
     return select(mention_view).where(*conditions).order_by(v.id.desc())
 
 

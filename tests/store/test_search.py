@@ -64,6 +64,8 @@ def test_filters(engine: Engine) -> None:
         "ru-late",
         "ru-ok",
     }
+    # en-late has no publication date: it happened when it was fetched
+    assert _keys(engine, ids, since=datetime(2026, 11, 1, tzinfo=UTC), language="en") == {"en-mixed", "en-late"}
     assert _keys(engine, ids, state=HandlingState.responded) == {"ru-late"}
     assert "pl-ok" in _keys(engine, ids, state=HandlingState.new)
 
