@@ -1,0 +1,24 @@
+"""The weekly reputation digest: metrics, charts, templates and the once-a-week email.
+
+- `build_digest(engine, brand, week)` renders a brand's digest (nothing is sent);
+- `write_preview(digest, path)` writes it as an HTML file with the PNG charts beside it;
+- `send_digest(engine, settings, brand, week, force=False)` mails it once per brand and week.
+
+The numbers come from `alerts.digest.metrics`, pure functions of the store.
+"""
+
+from alerts.digest.build import build_digest, write_preview
+from alerts.digest.errors import DigestError
+from alerts.digest.render import RenderedDigest
+from alerts.digest.send import DigestResult, send_digest
+from alerts.digest.weeks import IsoWeek
+
+__all__ = [
+    "DigestError",
+    "DigestResult",
+    "IsoWeek",
+    "RenderedDigest",
+    "build_digest",
+    "send_digest",
+    "write_preview",
+]

@@ -1,0 +1,78 @@
+"""Sending a brand's weekly digest once per ISO week: the job the scheduler and the CLI call.
+
+`digest_log` has one row per brand and week that was mailed (unique), so a re-run,
+a restarted scheduler or a second replica finds the row and sends nothing; `force`
+sends again and moves the row's time. The row is written after the mail server
+accepted the message: a crash in between means one extra mail on the next run,
+never a week without a digest.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from alerts.digest.build import brand_id, build_digest
+from alerts.digest.errors import DigestError
+from alerts.digest.mail import compose_message, deliver
+from alerts.digest.render import RenderedDigest
+from alerts.digest.weeks import IsoWeek
+from mentionwatch.config import Brand
+from mentionwatch.settings import Settings
+from store.db import session_scope
+from store.models import DigestLog, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DigestResult:
+    brand: str
+    week: IsoWeek
+    # False: it had been sent before (at `sent_at`) and `force` was not given.
+    sent: bool
+    recipients: tuple[str, ...]
+    sent_at: datetime
+    digest: RenderedDigest | None = None
+
+
+def _logged(session: Session, brand_id: int, week: IsoWeek) -> DigestLog | None:
+    return session.exec(select(DigestLog).where(DigestLog.brand_id == brand_id, DigestLog.week == str(week))).first()
+
+
+def send_digest(
+    engine: Engine,
+    settings: Settings,
+    brand: Brand,
+    week: IsoWeek,
+    *,
+    force: bool = False,
+    now: datetime | None = None,
+) -> DigestResult:
+    """Mail the brand's digest for `week` to its digest_recipients, unless already sent.
+
+    Raises DigestError when the brand has no recipients, no mail server is configured,
+    or the server fails; nothing is recorded then, so the next run tries again.
+    """
+    if not brand.digest_recipients:
+        raise DigestError(f"brand {brand.name!r} has no digest_recipients in the config")
+    with session_scope(engine) as session:
+        id_ = brand_id(session, brand)
+        earlier = _logged(session, id_, week)
+    if earlier is not None and not force:
+        log.info("digest for %s %s was sent at %s; not sending again", brand.name, week, earlier.sent_at)
+        return DigestResult(brand.name, week, False, tuple(earlier.recipients.split(", ")), earlier.sent_at)
+    digest = build_digest(engine, brand, week, now=now)
+    deliver(compose_message(digest, sender=settings.digest_from, recipients=brand.digest_recipients), settings)
+    sent_at = now or utcnow()
+    recipients = ", ".join(brand.digest_recipients)
+    with session_scope(engine) as session:
+        row = _logged(session, id_, week) or DigestLog(brand_id=id_, week=str(week), recipients=recipients)
+        row.recipients, row.sent_at = recipients, sent_at
+        session.add(row)
+    log.info("sent the %s digest for %s to %d recipients", brand.name, week, len(brand.digest_recipients))
+    return DigestResult(brand.name, week, True, tuple(brand.digest_recipients), sent_at, digest)
