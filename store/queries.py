@@ -244,6 +244,12 @@ def get_cursor(session: Session, *, source_id: int, key: str = "default") -> str
     return row.value if row else None
 
 
+def get_cursors(session: Session, *, source_id: int) -> dict[str, str]:
+    """Every cursor of a source (key -> value): a spider may keep one per topic or feed."""
+    rows = session.exec(select(CrawlCursor).where(CrawlCursor.source_id == source_id))
+    return {row.key: row.value for row in rows}
+
+
 def set_cursor(session: Session, *, source_id: int, value: str, key: str = "default") -> None:
     row = session.exec(
         select(CrawlCursor).where(CrawlCursor.source_id == source_id, CrawlCursor.key == key)

@@ -1,0 +1,163 @@
+"""The crawl process: `python -m crawlers.run --stats-file FILE` with a job on stdin.
+
+Twisted's reactor runs once per process and cannot be restarted, so every crawl gets
+a fresh process (`crawlers.runner.run_crawl` starts it); this module is that process.
+It reads {"config": ..., "sources": [...] | null, "scrapy_overrides": {...}} as JSON on
+stdin, takes the store and user agent from the MENTIONWATCH_* environment (Settings),
+crawls every selected source at once in one reactor, records a CrawlRun per source,
+saves the cursors of sources that ran clean, and writes the stats as JSON to FILE.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.settings import Settings as ScrapySettings
+
+from crawlers.job import SourceJob
+from crawlers.pipelines.match import brand_query
+from crawlers.spiders import UnsupportedSourceType, spider_class
+from crawlers.stats import CrawlRunStats
+from crawlers.storage import DATABASE_URL_SETTING, engine_for
+from mentionwatch.config import Config
+from mentionwatch.settings import Settings
+from store.boolean_query import QuerySyntaxError
+from store.db import session_scope, upgrade
+from store.models import CrawlRun
+from store.queries import BrandSpec, SourceSpec, get_brand, get_cursors, record_crawl_run, set_cursor, sync_brands_and_sources
+
+log = logging.getLogger(__name__)
+
+
+def scrapy_settings(settings: Settings, overrides: Mapping[str, Any] | None = None) -> ScrapySettings:
+    """crawlers.settings, then the process settings, then the caller's overrides."""
+    result = ScrapySettings()
+    result.setmodule("crawlers.settings", priority="project")
+    result.set("USER_AGENT", settings.user_agent, priority="cmdline")
+    result.set("LOG_LEVEL", settings.log_level.upper(), priority="cmdline")
+    result.set(DATABASE_URL_SETTING, settings.database_url, priority="cmdline")
+    for key, value in (overrides or {}).items():
+        result.set(key, value, priority="cmdline")
+    return result
+
+
+def prepare_jobs(
+    config: Config, settings: Settings, source_names: Sequence[str] | None
+) -> tuple[list[SourceJob], list[CrawlRunStats]]:
+    """Store rows and cursors for each selected source; sources that cannot run are reported."""
+    engine = engine_for(settings.database_url)
+    upgrade(engine)
+    selected = [config.source(name) for name in source_names] if source_names else list(config.sources)
+    jobs: list[SourceJob] = []
+    skipped: list[CrawlRunStats] = []
+    with session_scope(engine) as session:
+        ids = sync_brands_and_sources(
+            session,
+            brands=[BrandSpec(b.name, b.query, b.timezone) for b in config.brands],
+            sources=[SourceSpec(s.name, s.type, s.brand) for s in config.sources],
+        )
+        for source in selected:
+            brand = config.brand(source.brand)
+            reason = _cannot_run(source.type, brand) if source.match_mode == "query" else _cannot_run(source.type)
+            if reason:
+                log.error("source=%s: not crawled: %s", source.name, reason)
+                skipped.append(CrawlRunStats(source=source.name, source_type=source.type, errors=1, finish_reason=reason))
+                continue
+            brand_row = get_brand(session, name=brand.name)
+            assert brand_row is not None and brand_row.id is not None
+            source_id = ids[source.name]
+            cursors = get_cursors(session, source_id=source_id)
+            jobs.append(SourceJob(source=source, brand=brand, source_id=source_id, brand_id=brand_row.id, cursors=cursors))
+    return jobs, skipped
+
+
+def _cannot_run(source_type: str, brand: Any = None) -> str | None:
+    try:
+        spider_class(source_type)
+    except UnsupportedSourceType as exc:
+        return str(exc)
+    if brand is not None:
+        try:
+            brand_query(brand)
+        except QuerySyntaxError as exc:
+            return f"the query of brand {brand.name!r} is invalid: {exc}"
+    return None
+
+
+def finish(settings: Settings, job: SourceJob, crawler: Crawler) -> CrawlRunStats:
+    """Record the run; advance the cursors only when nothing failed."""
+    assert crawler.stats is not None
+    stats = CrawlRunStats.from_scrapy(source=job.source.name, source_type=job.source.type, stats=crawler.stats.get_stats())
+    clean = stats.errors == 0 and stats.finish_reason == "finished"
+    with session_scope(engine_for(settings.database_url)) as session:
+        record_crawl_run(
+            session,
+            run=CrawlRun(
+                source_id=job.source_id,
+                started_at=stats.started_at,
+                finished_at=stats.finished_at,
+                pages=stats.pages,
+                items_seen=stats.items_seen,
+                items_new=stats.new,
+                items_updated=stats.updated,
+                errors=stats.errors,
+                dropped=stats.dropped,
+                finish_reason=stats.finish_reason,
+            ),
+        )
+        if clean:
+            for key, value in job.new_cursors.items():
+                set_cursor(session, source_id=job.source_id, key=key, value=value)
+    if not clean and job.new_cursors:
+        log.info("source=%s: cursors kept where they were: the run had errors", job.source.name)
+    return stats
+
+
+def crawl_in_this_process(
+    config: Config,
+    settings: Settings,
+    *,
+    source_names: Sequence[str] | None = None,
+    scrapy_overrides: Mapping[str, Any] | None = None,
+) -> list[CrawlRunStats]:
+    """Crawl the selected sources (all by default) once. Runs the reactor: once per process."""
+    jobs, results = prepare_jobs(config, settings, source_names)
+    if not jobs:
+        return results
+    process = CrawlerProcess(scrapy_settings(settings, scrapy_overrides))
+    running: list[tuple[SourceJob, Crawler]] = []
+    for job in jobs:
+        crawler = process.create_crawler(spider_class(job.source.type))
+        process.crawl(crawler, job=job)
+        running.append((job, crawler))
+    process.start()
+    results.extend(finish(settings, job, crawler) for job, crawler in running)
+    order = {name: i for i, name in enumerate(source_names or [s.name for s in config.sources])}
+    return sorted(results, key=lambda s: order.get(s.source, len(order)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawlers.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--stats-file", required=True, help="where to write the stats (JSON list)")
+    args = parser.parse_args(argv)
+    request = json.load(sys.stdin)
+    config = Config.model_validate(request["config"])
+    results = crawl_in_this_process(
+        config,
+        Settings(),
+        source_names=request.get("sources"),
+        scrapy_overrides=request.get("scrapy_overrides"),
+    )
+    with open(args.stats_file, "w", encoding="utf-8") as out:
+        json.dump([r.to_json() for r in results], out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

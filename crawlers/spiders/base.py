@@ -1,0 +1,168 @@
+"""The base classes every source type builds on.
+
+A source type is a small module under `crawlers/spiders/` with one subclass of
+`MentionSpider` (or `JsonApiSpider` for JSON APIs) that sets `source_type` to the
+config's `type` and writes the parse callbacks; it is found by that name through
+`crawlers.spiders.spider_class`. The base gives it:
+
+- construction from a `SourceJob` (the configured source, its brand, store ids, cursors);
+- `start_urls_for_source()`: the config's `urls`, or `search` terms through `search_url()`;
+- `request()` with an errback that logs and counts download failures;
+- `follow_page()`: pagination bounded by the source's `max_pages`;
+- `problem()`: one broken item or page is logged with source, URL and reason, and skipped;
+- `mark()`: high-water marks (`crawlers.cursors`) saved after a clean run;
+- `api_url()`: the config's `base_url` override (tests point API sources at loopback).
+
+Spiders yield `crawlers.items.MentionItem`s with raw values; the pipeline cleans them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any, ClassVar
+from urllib.parse import urljoin
+
+import scrapy
+from scrapy.http import Request, Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from crawlers.cursors import HighWaterMark
+from crawlers.job import SourceJob
+from crawlers.stats import PAGES, count_error
+
+Callback = Callable[..., Any]
+_PAGE_META = "mentionwatch_page"
+
+
+class MentionSpider(scrapy.Spider):
+    """One configured source's crawl; subclasses parse its pages into MentionItems."""
+
+    source_type: ClassVar[str] = ""
+    # The API root used when the config gives no `base_url` (API sources only).
+    default_base_url: ClassVar[str | None] = None
+
+    def __init__(self, job: SourceJob, **kwargs: Any) -> None:
+        super().__init__(name=job.source.name, **kwargs)
+        self.job = job
+        self.source = job.source
+        self._marks: dict[str, HighWaterMark] = {}
+
+    # -- starting ------------------------------------------------------------------
+    async def start(self) -> AsyncIterator[Request]:
+        for request in self.first_requests():
+            yield request
+
+    def first_requests(self) -> Iterable[Request]:
+        """One request per configured URL and per search term; override for other shapes."""
+        for url in self.start_urls_for_source():
+            yield self.request(url, self.parse)
+
+    def start_urls_for_source(self) -> list[str]:
+        return [*self.source.urls, *(self.search_url(term) for term in self.source.search)]
+
+    def search_url(self, term: str) -> str:
+        raise NotImplementedError(f"source type {self.source_type!r} does not support `search`; list `urls` instead")
+
+    def api_url(self, path: str) -> str:
+        """`path` under the config's `base_url`, else under the type's default API root."""
+        base = self.source.base_url or self.default_base_url
+        if not base:
+            raise ValueError(f"source {self.source.name!r} needs base_url")
+        return urljoin(base.rstrip("/") + "/", path.lstrip("/"))
+
+    # -- requests ------------------------------------------------------------------
+    def request(self, url: str, callback: Callback, **kwargs: Any) -> Request:
+        kwargs.setdefault("errback", self.on_download_error)
+        return Request(url, callback=callback, **kwargs)
+
+    def follow_page(self, response: Response, url: str | None, callback: Callback, **kwargs: Any) -> Request | None:
+        """The next page of a listing, unless there is none or `max_pages` is reached."""
+        if not url:
+            return None
+        page = int(response.meta.get(_PAGE_META, 1))
+        if page >= self.source.max_pages:
+            self.logger.info("source=%s url=%s: stopping at max_pages=%d", self.name, response.url, page)
+            return None
+        meta = {**kwargs.pop("meta", {}), _PAGE_META: page + 1}
+        return self.request(response.urljoin(url), callback, meta=meta, **kwargs)
+
+    def on_download_error(self, failure: Failure) -> None:
+        request: Request = failure.request  # type: ignore[attr-defined]
+        if failure.check(HttpError):
+            reason = f"HTTP {failure.value.response.status}"
+            kind = "http"
+        else:
+            reason = f"{type(failure.value).__name__}: {failure.value}"
+            kind = "robots" if "robots.txt" in str(failure.value) else "download"
+        self.count_error(kind)
+        self.logger.warning("source=%s url=%s: not fetched: %s", self.name, request.url, reason)
+
+    # -- parsing -------------------------------------------------------------------
+    def page_seen(self, response: Response) -> None:
+        """Count a fetched page; call once per page the callback read."""
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(PAGES)
+
+    def problem(self, response: Response, reason: str) -> None:
+        """A broken item or page: logged with source, URL and reason, counted, skipped."""
+        self.count_error("parse")
+        self.logger.warning("source=%s url=%s: skipped: %s", self.name, response.url, reason)
+
+    def count_error(self, kind: str) -> None:
+        assert self.crawler.stats is not None
+        count_error(self.crawler.stats, kind)
+
+    def json_body(self, response: Response) -> Any | None:
+        """The decoded JSON of a response, or None (logged) when it is not JSON."""
+        if not isinstance(response, TextResponse):
+            self.problem(response, f"expected JSON, got a {type(response).__name__}")
+            return None
+        try:
+            return json.loads(response.text)
+        except ValueError as exc:
+            self.problem(response, f"not valid JSON: {exc}")
+            return None
+
+    # -- cursors -------------------------------------------------------------------
+    def mark(self, key: str = "default") -> HighWaterMark:
+        if key not in self._marks:
+            self._marks[key] = HighWaterMark(self.job.cursors.get(key))
+        return self._marks[key]
+
+    def closed(self, reason: str) -> None:
+        for key, mark in self._marks.items():
+            if mark.value is not None:
+                self.job.new_cursors[key] = mark.value
+
+
+class JsonApiSpider(MentionSpider):
+    """A source read from a JSON API: `parse_json` gets the decoded body, never a broken one."""
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterable[Any]:
+        self.page_seen(response)
+        data = self.json_body(response)
+        if data is None:
+            return
+        yield from self.parse_json(response, data, **kwargs)
+
+    def parse_json(self, response: Response, data: Any, **kwargs: Any) -> Iterable[Any]:
+        raise NotImplementedError
+
+
+def dig(data: Any, *path: str | int, default: Any = None) -> Any:
+    """`data[path[0]][path[1]]...`, or `default` where any step is missing or of the wrong kind.
+
+    API payloads change shape without notice; this keeps a missing field from
+    becoming a crash.
+    """
+    for step in path:
+        if isinstance(step, int) and isinstance(data, list) and -len(data) <= step < len(data):
+            data = data[step]
+        elif isinstance(step, str) and isinstance(data, dict) and step in data:
+            data = data[step]
+        else:
+            return default
+    return data
