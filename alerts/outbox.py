@@ -35,7 +35,7 @@ from store.queries import get_brand
 
 # Alerts go to the console, not Slack, where no token is set; rows are still marked sent.
 CONSOLE_CHANNEL = "console"
-# Mentions found, scored or relabeled longer ago than this are not looked at again.
+# Mentions found, edited or relabeled longer ago than this are not looked at again.
 LOOKBACK = timedelta(days=3)
 
 
@@ -139,10 +139,10 @@ def _candidates(
         .where(
             col(Mention.brand_id) == brand_id,
             col(AlertOutbox.id).is_(None),
+            # Not scored_at: a new model re-scoring the archive must not alert on old news.
             or_(
                 col(Mention.fetched_at) >= since,
                 col(Mention.updated_at) >= since,
-                col(SentimentScore.scored_at) >= since,
                 col(SentimentScore.manual_at) >= since,
             ),
             # A cheap first cut; the rules decide.

@@ -5,13 +5,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
+from alerts.sender import SendPolicy
+from alerts.slack_client import SlackTransport, make_client
 from mentionwatch.config import Config, parse_config
 from mentionwatch.settings import Settings
 from store.db import session_scope
@@ -21,6 +23,14 @@ from tests.fakes.slack_api import FakeSlack
 CHANNELS = {"acme-alerts": "C0ACME01", "globex-alerts": "C0GLOBEX", "initech-alerts": "C0INITEC"}
 BRANDS = {"Acme": "#acme-alerts", "Globex": "#globex-alerts", "Initech": "#initech-alerts"}
 _numbers = itertools.count(1)
+# No waiting between passes: a row that failed for now is due again at once.
+FAST = SendPolicy(retry_delay=timedelta(0), thread_wait=timedelta(0))
+
+
+def fast_transport(settings: Settings, *, timeout: float = 0.5, tries: int = 4) -> SlackTransport:
+    """Real retries and lookups, with waits short enough for tests (and Retry-After 0)."""
+    client = make_client(settings, timeout=timeout)
+    return SlackTransport(client, min_interval=0.0, tries=tries, backoff=0.01, max_backoff=0.05)
 
 
 def config_toml(brands: dict[str, str] = BRANDS, rules: str = "") -> str:

@@ -14,20 +14,13 @@ from alerts.console import ConsoleTransport
 from alerts.outbox import claim, start_attempt
 from alerts.sender import SendPolicy, SendStats, send_alerts
 from alerts.slack_blocks import ACTION_HANDLED, ACTION_NOT_NEGATIVE, EVENT_TYPE
-from alerts.slack_client import SlackTransport, make_client
+from alerts.slack_client import SlackTransport
+from alerts.view import load_alert
 from mentionwatch.settings import Settings
 from store.db import session_scope
 from store.models import AlertOutbox, OutboxStatus, utcnow
-from tests.alerts.conftest import CHANNELS, World, add_mention
+from tests.alerts.conftest import CHANNELS, FAST, World, add_mention, fast_transport
 from tests.fakes.slack_api import Fault, FakeSlack, Message
-
-FAST = SendPolicy(retry_delay=timedelta(0), thread_wait=timedelta(0))
-
-
-def fast_transport(settings: Settings, *, timeout: float = 0.5, tries: int = 4) -> SlackTransport:
-    """Real retries and lookups, with waits short enough for tests (Retry-After 0)."""
-    return SlackTransport(make_client(settings, timeout=timeout), min_interval=0.0, tries=tries, backoff=0.01, max_backoff=0.05)
-
 
 def send_until_done(world: World, transport: SlackTransport, passes: int = 20) -> SendStats:
     total = SendStats()
@@ -131,8 +124,6 @@ def test_fault_crash_after_posting_is_recorded_on_restart_without_a_second_post(
     (row, _) = claim(world.engine, now=utcnow(), limit=2)
     assert row.id is not None and start_attempt(world.engine, row.id, now=utcnow(), thread_ts=None)
     with session_scope(world.engine) as session:
-        from alerts.view import load_alert
-
         transport.deliver(row, load_alert(session, row), thread_ts=None)  # posted, never recorded
 
     stats = send_alerts(
