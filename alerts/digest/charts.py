@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from alerts.digest.i18n import Formats
 from alerts.digest.metrics import SentimentCounts, WeekReport
@@ -97,9 +98,9 @@ def daily_mentions(report: WeekReport, formats: Formats) -> Chart:
     for key in keys:
         values = [getattr(day, key) for day in report.days]
         axes.bar(labels, values, bottom=bottoms, color=COLORS[key], width=0.62)
-        bottoms = [b + v for b, v in zip(bottoms, values)]
+        bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
     axes.grid(axis="y", color=GRID, linewidth=0.8)
-    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     if any(bottoms):
         _legend(axes, formats, keys)
     else:
@@ -125,9 +126,9 @@ def sentiment_by_source(report: WeekReport, formats: Formats) -> Chart:
     for key in keys:
         values = [getattr(c, key) for c in counts]
         axes.barh(names, values, left=lefts, color=COLORS[key], height=0.6)
-        lefts = [left + value for left, value in zip(lefts, values)]
+        lefts = [left + value for left, value in zip(lefts, values, strict=True)]
     axes.grid(axis="x", color=GRID, linewidth=0.8)
-    axes.xaxis.get_major_locator().set_params(integer=True)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     _legend(axes, formats, keys)
     return _chart("sources", formats.text("chart_sources"), figure)
 
@@ -140,7 +141,7 @@ def rating_distribution(report: WeekReport, formats: Formats) -> Chart:
     labels = [f"{stars} {formats.text('stars_axis')}" for stars in range(1, 6)]
     bars = axes.bar(labels, ratings.distribution, color=STAR_COLORS, width=0.6)
     axes.grid(axis="y", color=GRID, linewidth=0.8)
-    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     if ratings.count:
         axes.bar_label(bars, labels=[formats.integer(n) for n in ratings.distribution], fontsize=8, color=INK)
         axes.set_ylim(0, max(ratings.distribution) * 1.2)
@@ -157,8 +158,14 @@ def net_sentiment_trend(report: WeekReport, formats: Formats) -> Chart:
     positions = list(range(len(report.trend)))
     values = [counts.net_sentiment for _, counts in report.trend]
     # NaN leaves a gap in the line for a week without positive or negative mentions.
-    axes.plot(positions, [math.nan if v is None else v for v in values], color="#3b6fb6", marker="o", markersize=4,
-              linewidth=2)
+    axes.plot(
+        positions,
+        [math.nan if v is None else v for v in values],
+        color="#3b6fb6",
+        marker="o",
+        markersize=4,
+        linewidth=2,
+    )
     axes.axhline(0, color=GRID, linewidth=1.2, zorder=0)
     axes.set_xticks(positions, [formats.text("week_axis", week=week.week) for week, _ in report.trend])
     axes.set_xlim(-0.5, len(positions) - 0.5)
@@ -166,11 +173,18 @@ def net_sentiment_trend(report: WeekReport, formats: Formats) -> Chart:
     ticks = (-1, -0.5, 0, 0.5, 1)
     axes.set_yticks(ticks, [formats.decimal(t, 1, signed=True) for t in ticks])
     axes.grid(axis="y", color=GRID, linewidth=0.8)
-    for position, value in zip(positions, values):
+    for position, value in zip(positions, values, strict=True):
         if value is not None:
             # Above a point that is up, below one that is down: away from the line's end.
-            axes.annotate(formats.decimal(value, 2, signed=True), (position, value), textcoords="offset points",
-                          xytext=(0, 7 if value >= 0 else -12), ha="center", fontsize=7, color=INK)
+            axes.annotate(
+                formats.decimal(value, 2, signed=True),
+                (position, value),
+                textcoords="offset points",
+                xytext=(0, 7 if value >= 0 else -12),
+                ha="center",
+                fontsize=7,
+                color=INK,
+            )
     if all(value is None for value in values):
         _note(axes, formats.text("chart_no_trend"))
     return _chart("trend", formats.text("chart_trend"), figure)

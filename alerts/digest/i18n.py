@@ -80,4 +80,4 @@ class Formats:
     def language_name(self, code: str | None) -> str:
         if not code:
             return self.text("language_unknown")
-        return Locale(self.language).languages.get(code.split("-")[0].lower(), code)
+        return str(Locale(self.language).languages.get(code.split("-")[0].lower(), code))

@@ -6,7 +6,7 @@ import logging
 import smtplib
 import ssl
 from collections.abc import Sequence
-from email.message import EmailMessage, MIMEPart
+from email.message import MIMEPart
 from email.utils import formatdate, make_msgid
 
 from alerts.digest.errors import DigestError
@@ -21,7 +21,7 @@ class DeliveryError(DigestError):
     """The mail server could not be reached or refused the digest."""
 
 
-def compose_message(digest: RenderedDigest, *, sender: str, recipients: Sequence[str]) -> EmailMessage:
+def compose_message(digest: RenderedDigest, *, sender: str, recipients: Sequence[str]) -> MIMEPart:
     """multipart/related( multipart/alternative(text, html), one image/png per chart ).
 
     The images are related to both alternatives rather than nested under the HTML, a
@@ -30,7 +30,9 @@ def compose_message(digest: RenderedDigest, *, sender: str, recipients: Sequence
     body = MIMEPart()
     body.set_content(digest.text)
     body.add_alternative(digest.html, subtype="html")
-    message = EmailMessage()
+    # MIMEPart rather than EmailMessage for the top as well: the parts must be of the
+    # same class to be attached, and EmailMessage would stamp MIME-Version on each part.
+    message = MIMEPart()
     message["Subject"] = digest.subject
     message["From"] = sender
     message["To"] = ", ".join(recipients)
@@ -57,7 +59,7 @@ def compose_message(digest: RenderedDigest, *, sender: str, recipients: Sequence
     return message
 
 
-def deliver(message: EmailMessage, settings: Settings) -> None:
+def deliver(message: MIMEPart, settings: Settings) -> None:
     """Send over SMTP: implicit TLS (smtp_ssl) or STARTTLS, certificate checked, then login."""
     host, port = settings.smtp_host, settings.smtp_port
     if not host:

@@ -138,9 +138,7 @@ def sentiment_by_source(session: Session, *, brand_id: int, period: Period) -> l
 def language_counts(session: Session, *, brand_id: int, period: Period) -> list[tuple[str | None, int]]:
     """Mentions per language code (None: not detected), most frequent first."""
     language = col(Mention.language)
-    statement = (
-        select(language, func.count()).where(_of_brand_in(brand_id, period)).group_by(language)
-    )
+    statement = select(language, func.count()).where(_of_brand_in(brand_id, period)).group_by(language)
     return sorted(session.exec(statement).all(), key=lambda item: (-item[1], item[0] or "~"))
 
 
@@ -184,12 +182,14 @@ class RatingSummary:
         return 100.0 * (self.promoters - self.detractors) / self.count if self.count else None
 
 
-def summarize_ratings(rows: Iterable[tuple[float, float | None, float | None, int]]) -> RatingSummary:
-    """Fold (rating, best, worst, count) rows into the rating metrics."""
+def summarize_ratings(rows: Iterable[tuple[float | None, float | None, float | None, int]]) -> RatingSummary:
+    """Fold (rating, best, worst, count) rows into the rating metrics; unrated rows are skipped."""
     count, stars_sum, satisfied = 0, 0.0, 0
     distribution = [0] * 5
     nps_groups = {"promoters": 0, "passives": 0, "detractors": 0}
     for rating, best, worst, n in rows:
+        if rating is None:
+            continue
         stars = rescale(rating, best=best, worst=worst, low=1.0, high=5.0)
         points = rescale(rating, best=best, worst=worst, low=0.0, high=10.0)
         if stars is None or points is None:
@@ -278,7 +278,9 @@ def _mention_links(session: Session, statement: Any) -> list[MentionLink]:
             if mention.rating is not None
             else None
         )
-        links.append(MentionLink(mention.id, mention.url, source, when, mention.text, mention.title, mention.author, stars))
+        links.append(
+            MentionLink(mention.id, mention.url, source, when, mention.text, mention.title, mention.author, stars)
+        )
     return links
 
 
@@ -375,6 +377,10 @@ def week_report(
         unhandled=unhandled_negatives(session, brand_id=brand_id, period=period, limit=list_limit),
         top_positive=top_positive(session, brand_id=brand_id, period=period, limit=positive_limit),
         trend=list(
-            zip(trend, sentiment_by_bucket(session, brand_id=brand_id, buckets=[w.period(tz) for w in trend]))
+            zip(
+                trend,
+                sentiment_by_bucket(session, brand_id=brand_id, buckets=[w.period(tz) for w in trend]),
+                strict=True,
+            )
         ),
     )

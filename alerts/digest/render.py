@@ -52,9 +52,7 @@ def _signed_duration(formats: Formats, change: timedelta) -> str:
 
 _STYLES = {
     "count": _Style(lambda f, v: f.integer(v), lambda f, d: f.decimal(d, 0, signed=True)),
-    "share": _Style(
-        lambda f, v: f.percent(v), lambda f, d: f.text("points", value=f.decimal(d * 100, 0, signed=True))
-    ),
+    "share": _Style(lambda f, v: f.percent(v), lambda f, d: f.text("points", value=f.decimal(d * 100, 0, signed=True))),
     "ratio": _Style(lambda f, v: f.decimal(v, 2, signed=True), lambda f, d: f.decimal(d, 2, signed=True)),
     "stars": _Style(lambda f, v: f"{f.decimal(v, 1)} ★", lambda f, d: f.decimal(d, 1, signed=True)),
     "score": _Style(lambda f, v: f.decimal(v, 0, signed=True), lambda f, d: f.decimal(d, 0, signed=True)),
@@ -137,7 +135,7 @@ def _kpi(measure: _Measure, report: WeekReport, formats: Formats) -> Kpi:
             change = "="
         else:
             delta = now - before  # type: ignore[operator]
-            rising = delta > (timedelta(0) if isinstance(delta, timedelta) else 0)
+            rising = delta > timedelta(0) if isinstance(delta, timedelta) else delta > 0
             change = ("▲ " if rising else "▼ ") + style.change(formats, delta)
             tone = "flat" if measure.better == 0 else "good" if rising == (measure.better > 0) else "bad"
     if previous_value is not None:
@@ -262,7 +260,7 @@ def render_digest(
         "week_line": formats.text("week", week=week.week, dates=dates),
         "kpis": [_kpi(measure, report, formats) for measure in _MEASURES],
         "charts": [{"chart": chart, "src": f"cid:{content_id(chart, week)}"} for chart in charts],
-        "daily": [(formats.day(day), formats.integer(c.total)) for day, c in zip(week.days, report.days)],
+        "daily": [(formats.day(day), formats.integer(c.total)) for day, c in zip(week.days, report.days, strict=True)],
         "unhandled": [_listed(link, formats) for link in report.unhandled],
         "unhandled_none": t["unhandled_none"] if report.current.responses.negatives else t["no_negatives"],
         "unhandled_more": formats.text("more", count=formats.integer(unhandled_total - len(report.unhandled)))

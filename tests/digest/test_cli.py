@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from mentionwatch.cli import app
-from tests.digest.conftest import fill
+from tests.digest.known_week import fill
 from tests.digest.smtp_server import smtp_server
 
 runner = CliRunner()
@@ -38,7 +38,10 @@ def test_preview_writes_the_page_and_its_images(workdir: Path) -> None:
     html = (workdir / "out" / "digest.html").read_text(encoding="utf-8")
     assert "Tygodniowy raport o reputacji" in html and 'src="digest-daily.png"' in html
     assert sorted(p.name for p in (workdir / "out").glob("*.png")) == [
-        "digest-daily.png", "digest-ratings.png", "digest-sources.png", "digest-trend.png",
+        "digest-daily.png",
+        "digest-ratings.png",
+        "digest-sources.png",
+        "digest-trend.png",
     ]
 
 

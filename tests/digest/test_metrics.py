@@ -1,4 +1,4 @@
-"""The digest's metrics against the hand-made week in conftest.py, on SQLite and PostgreSQL."""
+"""The digest's metrics against the hand-made week in known_week.py, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from alerts.digest.metrics import (
 )
 from alerts.digest.weeks import IsoWeek
 from store.db import session_scope
-from tests.digest.conftest import WARSAW, fill
+from tests.digest.known_week import WARSAW, fill
 
 
 def report_for(engine: Engine, week: IsoWeek) -> WeekReport:
@@ -108,7 +108,14 @@ def test_an_empty_week_has_no_undefined_numbers(engine: Engine) -> None:
 
 @pytest.mark.parametrize(
     ("rating", "best", "worst", "stars"),
-    [(3, None, None, 3.0), (10, 10, 0, 5.0), (0, 10, 0, 1.0), (7, 10, 1, 1 + 4 * 6 / 9), (6, 5, 1, 5.0), (3, 3, 3, None)],
+    [
+        (3, None, None, 3.0),
+        (10, 10, 0, 5.0),
+        (0, 10, 0, 1.0),
+        (7, 10, 1, 1 + 4 * 6 / 9),
+        (6, 5, 1, 5.0),
+        (3, 3, 3, None),
+    ],
 )
 def test_rescale(rating: float, best: float | None, worst: float | None, stars: float | None) -> None:
     assert rescale(rating, best=best, worst=worst, low=1, high=5) == (

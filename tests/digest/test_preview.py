@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from alerts.digest import IsoWeek, build_digest, write_preview
-from tests.digest.conftest import BRAND
+from tests.digest.known_week import BRAND
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
@@ -38,11 +38,25 @@ def chromium(page: Path, profile: Path, *options: str) -> str:
     assert CHROMIUM is not None
     result = subprocess.run(
         [
-            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-            f"--user-data-dir={profile}", "--virtual-time-budget=10000", *options, page.as_uri(),
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            f"--user-data-dir={profile}",
+            "--virtual-time-budget=10000",
+            *options,
+            page.as_uri(),
         ],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
@@ -53,7 +67,9 @@ def test_the_preview_renders_with_every_image(filled_sqlite: Engine, tmp_path: P
     brand = BRAND.model_copy(update={"digest_language": language})
     digest = build_digest(filled_sqlite, brand, IsoWeek(2026, 47), now=datetime(2026, 11, 23, 7, tzinfo=UTC))
     page, *images = write_preview(digest, tmp_path / "preview" / "digest.html")
-    assert [image.name for image in images] == [f"digest-{name}.png" for name in ("daily", "sources", "ratings", "trend")]
+    assert [image.name for image in images] == [
+        f"digest-{name}.png" for name in ("daily", "sources", "ratings", "trend")
+    ]
     html = page.read_text(encoding="utf-8")
     assert re.findall(r'<img src="([^"]+)"', html) == [image.name for image in images]
 

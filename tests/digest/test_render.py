@@ -11,12 +11,15 @@ from sqlalchemy.engine import Engine
 
 from alerts.digest import IsoWeek, RenderedDigest, build_digest
 from alerts.digest.i18n import LANGUAGES, catalogue
-from tests.digest.conftest import BRAND
+from tests.digest.known_week import BRAND
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 
 
-def build(engine: Engine, language: str = "en", week: IsoWeek = IsoWeek(2026, 47)) -> RenderedDigest:
+WEEK = IsoWeek(2026, 47)
+
+
+def build(engine: Engine, language: str = "en", week: IsoWeek = WEEK) -> RenderedDigest:
     return build_digest(engine, BRAND.model_copy(update={"digest_language": language}), week, now=NOW)
 
 
@@ -47,12 +50,41 @@ def test_every_language_has_every_message() -> None:
 @pytest.mark.parametrize(
     ("language", "words"),
     [
-        ("pl", ["Tygodniowy raport o reputacji", "Tydzień 47", "Udział negatywnych", "Sentyment netto",
-                "Średnia ocena", "3,7 ★", "71%", "2 godziny", "Negatywne wzmianki czekające na odpowiedź",
-                "poprzedni tydzień: 50%", "wyliczamy z ocen", "rosyjski", "lis 2026"]),
-        ("ru", ["Еженедельный отчёт о репутации", "Неделя 47", "Доля негативных", "Чистая тональность",
-                "Средняя оценка", "3,7 ★", "2 часа", "Негативные упоминания, ожидающие ответа",
-                "прошлая неделя: 50", "вычисляется по оценкам", "польский", "нояб. 2026"]),
+        (
+            "pl",
+            [
+                "Tygodniowy raport o reputacji",
+                "Tydzień 47",
+                "Udział negatywnych",
+                "Sentyment netto",
+                "Średnia ocena",
+                "3,7 ★",
+                "71%",
+                "2 godziny",
+                "Negatywne wzmianki czekające na odpowiedź",
+                "poprzedni tydzień: 50%",
+                "wyliczamy z ocen",
+                "rosyjski",
+                "lis 2026",
+            ],
+        ),
+        (
+            "ru",
+            [
+                "Еженедельный отчёт о репутации",
+                "Неделя 47",
+                "Доля негативных",
+                "Чистая тональность",
+                "Средняя оценка",
+                "3,7 ★",
+                "2 часа",
+                "Негативные упоминания, ожидающие ответа",
+                "прошлая неделя: 50",
+                "вычисляется по оценкам",
+                "польский",
+                "нояб. 2026",
+            ],
+        ),
     ],
 )
 def test_polish_and_russian_digests_use_their_words(filled_sqlite: Engine, language: str, words: list[str]) -> None:
@@ -71,7 +103,10 @@ def test_polish_and_russian_digests_use_their_words(filled_sqlite: Engine, langu
 def test_chart_titles_are_translated(filled_sqlite: Engine) -> None:
     digest = build(filled_sqlite, "pl")
     assert [chart.title for chart in digest.charts] == [
-        "Wzmianki dziennie", "Sentyment według źródła", "Oceny (gwiazdki)", "Sentyment netto, ostatnie 8 tygodni",
+        "Wzmianki dziennie",
+        "Sentyment według źródła",
+        "Oceny (gwiazdki)",
+        "Sentyment netto, ostatnie 8 tygodni",
     ]
 
 

@@ -17,7 +17,7 @@ from alerts.digest import DigestError, IsoWeek, send_digest
 from mentionwatch.settings import Settings
 from store.db import session_scope
 from store.models import DigestLog
-from tests.digest.conftest import BRAND
+from tests.digest.known_week import BRAND
 from tests.digest.smtp_server import Security, SmtpServer, smtp_server
 
 WEEK = IsoWeek(2026, 47)
@@ -47,16 +47,19 @@ def parts_of(message: EmailMessage) -> tuple[str, str, dict[str, bytes]]:
     text_part, html_part = list(first.iter_parts())
     assert text_part.get_content_type() == "text/plain"
     assert html_part.get_content_type() == "text/html"
-    by_cid = {}
+    by_cid: dict[str, bytes] = {}
     for image in images:
         assert image.get_content_type() == "image/png"
-        by_cid[image["Content-ID"].strip("<>")] = image.get_payload(decode=True)
-    return text_part.get_content(), html_part.get_content(), by_cid
+        by_cid[image["Content-ID"].strip("<>")] = image.get_content()
+    return str(text_part.get_content()), str(html_part.get_content()), by_cid
 
 
 @pytest.mark.parametrize("security", ["plain", "starttls", "ssl"])
 def test_the_digest_arrives_complete(
-    filled_sqlite: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, security: Security,
+    filled_sqlite: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    security: Security,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="alerts")
@@ -81,9 +84,17 @@ def test_the_digest_arrives_complete(
     assert all(png.startswith(b"\x89PNG\r\n\x1a\n") for png in images.values())
     assert "http" not in "".join(re.findall(r'src="([^"]+)"', html))  # nothing fetched from outside
     # The headline numbers of the known week (worked out in test_metrics.py).
-    for expected in ("Mentions: 13", "Negative share: 50%", "Net sentiment: −0.20", "Average rating: 3.7 ★",
-                     "CSAT: 71%", "NPS (from ratings): +14", "Negatives answered: 50%",
-                     "Median time to answer: 2 hours", "Negatives not handled: 2"):
+    for expected in (
+        "Mentions: 13",
+        "Negative share: 50%",
+        "Net sentiment: −0.20",
+        "Average rating: 3.7 ★",
+        "CSAT: 71%",
+        "NPS (from ratings): +14",
+        "Negatives answered: 50%",
+        "Median time to answer: 2 hours",
+        "Negatives not handled: 2",
+    ):
         assert expected in text
     for expected in ("13", "50%", "−0.20", "3.7 ★", "71%", "+14", "2 hours", "https://forum.example/m6"):
         assert expected in html

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -32,7 +33,7 @@ def test_days_follow_daylight_saving_time() -> None:
     # Sunday 25 October 2026: Warsaw goes from UTC+2 to UTC+1, a 25-hour day.
     days = IsoWeek(2026, 43).day_periods(WARSAW)
     assert [d.end - d.start for d in days] == [timedelta(hours=24)] * 6 + [timedelta(hours=25)]
-    assert all(a.end == b.start for a, b in zip(days, days[1:]))
+    assert all(a.end == b.start for a, b in itertools.pairwise(days))
 
 
 def test_last_complete_week_and_shifting_across_a_year() -> None:
