@@ -1,0 +1,150 @@
+"""Reddit's JSON listings: search results (posts) and a post's comment tree.
+
+Every Reddit object is a "thing" `{"kind": "t3", "data": {...}}`: t3 a post, t1 a
+comment, "more" a stub for comments not sent (not followed: the next crawl of a busy
+thread picks up what is new). A post's text is its self-text, or its title for a link
+post, so that "Acme lost my parcel" posted as a bare link is still a mention.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from typing import Any, Literal
+from urllib.parse import urljoin
+
+from crawlers.items import MentionItem
+from crawlers.parsers.common import ApiModel, Page, ParseError, UtcTime, load_json, read_each, validate
+
+SITE = "https://www.reddit.com"
+# What Reddit leaves of a deleted or removed comment.
+_GONE = frozenset({"[deleted]", "[removed]"})
+
+
+class Thing(ApiModel):
+    kind: str
+    data: dict[str, Any]
+
+
+class ListingData(ApiModel):
+    children: list[Any]
+    after: str | None = None
+
+
+class Listing(ApiModel):
+    kind: Literal["Listing"]
+    data: ListingData
+
+
+class Post(ApiModel):
+    name: str
+    permalink: str
+    title: str
+    created_utc: UtcTime
+    author: str | None = None
+    selftext: str | None = None
+    selftext_html: str | None = None
+
+
+class Comment(ApiModel):
+    name: str
+    id: str
+    permalink: str
+    created_utc: UtcTime
+    parent_id: str
+    author: str | None = None
+    body: str | None = None
+    body_html: str | None = None
+    link_permalink: str | None = None
+
+
+def _markup(escaped_html: str | None, markdown: str | None) -> tuple[str, Literal["html", "text"]]:
+    """The rendered HTML where sent (entity-escaped unless `raw_json=1`), else the markdown."""
+    if escaped_html:
+        return (html.unescape(escaped_html) if escaped_html.lstrip().startswith("&lt;") else escaped_html), "html"
+    return markdown or "", "text"
+
+
+def _author(name: str | None) -> str | None:
+    return None if name in _GONE else name
+
+
+def post_mention(post: Post) -> MentionItem:
+    body, body_format = _markup(post.selftext_html, post.selftext)
+    if not body.strip():
+        body, body_format = post.title, "text"
+    return MentionItem(
+        url=urljoin(SITE, post.permalink),
+        body=body,
+        body_format=body_format,
+        external_id=post.name,
+        title=post.title,
+        author=_author(post.author),
+        published=post.created_utc,
+    )
+
+
+def comment_mention(comment: Comment, thread_url: str | None = None) -> MentionItem | None:
+    """The comment as a mention; None when it was deleted or removed."""
+    if comment.body in _GONE:
+        return None
+    thread = thread_url or (urljoin(SITE, comment.link_permalink) if comment.link_permalink else None)
+    parent = thread
+    if thread and comment.parent_id.startswith("t1_"):
+        parent = urljoin(thread, comment.parent_id.removeprefix("t1_") + "/")
+    body, body_format = _markup(comment.body_html, comment.body)
+    return MentionItem(
+        url=urljoin(SITE, comment.permalink),
+        body=body,
+        body_format=body_format,
+        external_id=comment.name,
+        author=_author(comment.author),
+        published=comment.created_utc,
+        thread_url=thread,
+        parent_url=parent,
+    )
+
+
+def _flatten(children: list[Any]) -> Iterator[Any]:
+    """The things of a listing and, depth first, the answers nested in each comment."""
+    for child in children:
+        yield child
+        data = child.get("data") if isinstance(child, dict) else None
+        replies = data.get("replies") if isinstance(data, dict) else None
+        listing = replies.get("data") if isinstance(replies, dict) else None
+        if isinstance(listing, dict) and isinstance(listing.get("children"), list):
+            yield from _flatten(listing["children"])
+
+
+def _thing_mentions(thing: Thing, thread_url: str | None) -> Iterator[MentionItem]:
+    if thing.kind == "t3":
+        yield post_mention(Post.model_validate(thing.data))
+    elif thing.kind == "t1" and (mention := comment_mention(Comment.model_validate(thing.data), thread_url)):
+        yield mention
+
+
+def _read_listing(data: Any, thread_url: str | None = None) -> Page:
+    listing = validate(Listing, data, "a Reddit Listing")
+    things = _flatten(listing.data.children)
+    mentions, skipped = read_each(things, Thing, lambda thing: _thing_mentions(thing, thread_url))
+    return Page(mentions, next=listing.data.after, skipped=skipped)
+
+
+def parse_listing(body: bytes | str) -> Page:
+    """A listing of posts or comments (search, /r/x/new, /r/x/comments); `next` is `after`."""
+    return _read_listing(load_json(body))
+
+
+def parse_comments(body: bytes | str) -> Page:
+    """A post's page (`/comments/<id>.json`): the post, then its comments, all in one Page.
+
+    Comments get the post's permalink as their thread URL and their parent comment's
+    (or the post's) permalink as their parent URL.
+    """
+    data = load_json(body)
+    if not isinstance(data, list) or len(data) != 2:
+        raise ParseError("not a Reddit post page: expected a list of two Listings (the post, its comments)")
+    post_page = _read_listing(data[0])
+    thread_url = post_page.mentions[0].url if post_page.mentions else None
+    comment_page = _read_listing(data[1], thread_url)
+    return Page(post_page.mentions + comment_page.mentions, skipped=post_page.skipped + comment_page.skipped)
