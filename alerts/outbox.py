@@ -324,6 +324,16 @@ def thread_place(session: Session, row: AlertOutbox) -> ThreadPlace:
     return ThreadPlace(parent.thread_ts or parent.slack_ts)
 
 
+def requeue_failed(engine: Engine, *, ids: list[int] | None = None) -> int:
+    """Put failed rows (all, or those `ids`) back to pending once the cause is fixed."""
+    statement = update(AlertOutbox).where(col(AlertOutbox.status) == OutboxStatus.failed)
+    if ids:
+        statement = statement.where(col(AlertOutbox.id).in_(ids))
+    statement = statement.values(status=OutboxStatus.pending, next_attempt_at=None)
+    with session_scope(engine) as session:
+        return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
 # --- reading ----------------------------------------------------------------------
 
 

@@ -39,6 +39,14 @@ _INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
+def parse_interval(value: str) -> timedelta:
+    """'30m', '2h', '1d' or '45s' as a timedelta; ValueError naming the format otherwise."""
+    m = _INTERVAL.match(value)
+    if not m:
+        raise ValueError(f"interval {value!r} must look like '30m', '2h', '1d' or '45s'")
+    return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+
+
 class ConfigError(ValueError):
     """A config file that cannot be used; the message names the key and the problem."""
 
@@ -100,15 +108,12 @@ class Source(_Strict):
     @field_validator("interval")
     @classmethod
     def _valid_interval(cls, value: str) -> str:
-        if not _INTERVAL.match(value):
-            raise ValueError(f"interval {value!r} must look like '30m', '2h', '1d' or '45s'")
+        parse_interval(value)
         return value
 
     @property
     def interval_delta(self) -> timedelta:
-        m = _INTERVAL.match(self.interval)
-        assert m is not None  # validated above
-        return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+        return parse_interval(self.interval)
 
     @property
     def match_mode(self) -> Literal["all", "query"]:
@@ -123,6 +128,12 @@ class Config(_Strict):
     # How often the service scores and sends alerts; short so negatives reach Slack fast.
     score_interval: str = "20s"
     alert_interval: str = "15s"
+
+    @field_validator("score_interval", "alert_interval")
+    @classmethod
+    def _valid_intervals(cls, value: str) -> str:
+        parse_interval(value)
+        return value
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Config:

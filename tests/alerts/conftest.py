@@ -33,13 +33,13 @@ def fast_transport(settings: Settings, *, timeout: float = 0.5, tries: int = 4) 
     return SlackTransport(client, min_interval=0.0, tries=tries, backoff=0.01, max_backoff=0.05)
 
 
-def config_toml(brands: dict[str, str] = BRANDS, rules: str = "") -> str:
+def config_toml(brands: dict[str, str] = BRANDS, rules: str = "", *, sources: bool = True) -> str:
     """A config with one review source and one forum per brand, alerts to its channel."""
     parts = []
     for name, channel in brands.items():
         parts.append(f'[[brands]]\nname = "{name}"\ntimezone = "Europe/Warsaw"\n')
         parts.append(f'[brands.alerts]\nchannel = "{channel}"\n{rules}\n')
-    for name in brands:
+    for name in brands if sources else ():
         slug = name.lower()
         parts.append(f'[[sources]]\nname = "{slug}-reviews"\nbrand = "{name}"\ntype = "trustpilot"\n')
         parts.append(f'[[sources]]\nname = "{slug}-forum"\nbrand = "{name}"\ntype = "phpbb"\n')

@@ -126,7 +126,7 @@ class FakeSlack:
         self.enforce_per_channel_interval = enforce_per_channel_interval
         self.calls: list[Call] = []
         self._messages: dict[str, list[Message]] = defaultdict(list)
-        self._faults: dict[str, deque[Fault]] = defaultdict(deque)
+        self._faults: dict[str, deque[Fault | None]] = defaultdict(deque)
         self._last_post: dict[str, float] = {}
         self._last_ts = 0.0
         self._lock = threading.Lock()
@@ -162,8 +162,8 @@ class FakeSlack:
 
     # --- test controls --------------------------------------------------------------
 
-    def inject(self, method: str, *faults: Fault) -> None:
-        """Queue faults for the next calls of `method`, one fault per call, in order."""
+    def inject(self, method: str, *faults: Fault | None) -> None:
+        """Queue faults for the next calls of `method`, one per call, in order (None: no fault)."""
         with self._lock:
             self._faults[method].extend(faults)
 
