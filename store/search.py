@@ -32,6 +32,10 @@ _mentions = table("mentions", column("id"), column("search_vector"))
 class FilterError(ValueError):
     """A filter that names something that does not exist, or contradicts itself."""
 
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
 
 @dataclass(frozen=True)
 class MentionFilter:
@@ -62,13 +66,13 @@ def check_filter(session: Session, filters: MentionFilter) -> None:
             continue
         known = list(session.execute(select(model.name).order_by(model.name)).scalars())
         if name not in known:
-            raise FilterError(f"unknown {what} {name!r} (known: {', '.join(known) or 'none'})")
+            raise FilterError(f"unknown {what} {name!r} (known: {', '.join(known) or 'none'})", field=what)
     if filters.sentiment is not None and filters.sentiment not in LABELS:
-        raise FilterError(f"sentiment must be one of {', '.join(LABELS)}, not {filters.sentiment!r}")
+        raise FilterError(f"sentiment must be one of {', '.join(LABELS)}, not {filters.sentiment!r}", field="sentiment")
     if filters.rating_min is not None and filters.rating_max is not None and filters.rating_min > filters.rating_max:
-        raise FilterError(f"rating-min {filters.rating_min} is above rating-max {filters.rating_max}")
+        raise FilterError(f"rating-min {filters.rating_min} is above rating-max {filters.rating_max}", field="rating_min")
     if filters.since is not None and filters.until is not None and filters.since >= filters.until:
-        raise FilterError("since must be before until")
+        raise FilterError("since must be before until", field="since")
 
 
 def _sqlite_condition(node: Node) -> ColumnElement[bool]:

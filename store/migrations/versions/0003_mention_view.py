@@ -30,7 +30,9 @@ _DIALECT = {
     "sqlite": {
         "least": "min",
         "greatest": "max",
-        "seconds": "(julianday(h.first_response_at) - julianday(coalesce(m.published_at, m.fetched_at))) * 86400.0",
+        # julianday() is a float of days: rounding to milliseconds hides its error.
+        "seconds": "round((julianday(h.first_response_at) - julianday(coalesce(m.published_at, m.fetched_at)))"
+        " * 86400.0, 3)",
     },
     "postgresql": {
         "least": "least",

@@ -1,0 +1,99 @@
+"""/metrics, /brands, /sources: what dashboards poll.
+
+The weekly numbers come from alerts.digest.metrics, the functions that write the weekly
+digest, so a dashboard and the Monday e-mail never disagree; weeks are ISO weeks in the
+brand's own time zone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from alerts.digest.metrics import rating_summary, response_summary, sentiment_by_bucket
+from alerts.digest.weeks import IsoWeek
+from mentionwatch.api.auth import engine_of, reader
+from mentionwatch.api.mentions import invalid
+from mentionwatch.api.schemas import BrandMetrics, BrandOut, SourceOut
+from store.db import session_scope
+from store.models import ApiToken, Brand, Source
+
+router = APIRouter(tags=["reports"])
+
+
+def _brand_weeks(session: Session, brand: Brand, weeks: int, last: IsoWeek | None) -> dict[str, Any]:
+    assert brand.id is not None
+    zone = ZoneInfo(brand.timezone)
+    last = last or IsoWeek.containing(datetime.now(UTC).astimezone(zone).date())
+    series = [last.shifted(-back) for back in reversed(range(weeks))]
+    periods = [week.period(zone) for week in series]
+    counts = sentiment_by_bucket(session, brand_id=brand.id, buckets=periods)
+    out = []
+    for week, period, sentiment in zip(series, periods, counts, strict=True):
+        ratings = rating_summary(session, brand_id=brand.id, period=period)
+        responses = response_summary(session, brand_id=brand.id, period=period)
+        median = responses.median_response
+        out.append(
+            {
+                "week": str(week),
+                "start": period.start,
+                "end": period.end,
+                "mentions": sentiment.total,
+                "negative": sentiment.negative,
+                "neutral": sentiment.neutral,
+                "positive": sentiment.positive,
+                "unscored": sentiment.unscored,
+                "net_sentiment": sentiment.net_sentiment,
+                "ratings": ratings.count,
+                "avg_rating": ratings.average,
+                "negatives_responded": responses.responded,
+                "response_rate": responses.response_rate,
+                "median_first_response_seconds": median.total_seconds() if median is not None else None,
+            }
+        )
+    return {"brand": brand.name, "timezone": brand.timezone, "weeks": out}
+
+
+@router.get("/metrics", response_model=list[BrandMetrics], summary="Weekly series per brand")
+def metrics(
+    engine: Annotated[Engine, Depends(engine_of)],
+    _token: Annotated[ApiToken, Depends(reader)],
+    brand: Annotated[str | None, Query(description="One brand; all brands without it")] = None,
+    weeks: Annotated[int, Query(ge=1, le=104, description="How many weeks, ending with last_week")] = 12,
+    last_week: Annotated[str | None, Query(description="ISO week like 2026-W47; default: the current week")] = None,
+) -> list[dict[str, Any]]:
+    try:
+        last = IsoWeek.parse(last_week) if last_week is not None else None
+    except ValueError as exc:
+        raise invalid("last_week", str(exc)) from exc
+    with session_scope(engine) as session:
+        brands = list(session.exec(select(Brand).order_by(col(Brand.name))))
+        if brand is not None:
+            brands = [b for b in brands if b.name == brand]
+            if not brands:
+                raise invalid("brand", f"unknown brand {brand!r}")
+        return [_brand_weeks(session, b, weeks, last) for b in brands]
+
+
+@router.get("/brands", response_model=list[BrandOut], summary="The brands in the store")
+def brands(
+    engine: Annotated[Engine, Depends(engine_of)], _token: Annotated[ApiToken, Depends(reader)]
+) -> list[Brand]:
+    with session_scope(engine) as session:
+        return list(session.exec(select(Brand).order_by(col(Brand.name))))
+
+
+@router.get("/sources", response_model=list[SourceOut], summary="The sources in the store, with their brand")
+def sources(
+    engine: Annotated[Engine, Depends(engine_of)], _token: Annotated[ApiToken, Depends(reader)]
+) -> list[dict[str, Any]]:
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(Source, Brand).join(Brand, col(Brand.id) == col(Source.brand_id)).order_by(col(Source.name))
+        )
+        return [{"id": s.id, "name": s.name, "type": s.type, "brand": b.name} for s, b in rows]
