@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, or_
+from sqlalchemy import ColumnElement, case, func, or_, union_all
 from sqlmodel import Session, col, select
 
 from alerts.digest.weeks import IsoWeek, Period
@@ -46,16 +46,19 @@ def effective_label() -> ColumnElement[str]:
 
 
 def _of_brand_in(brand_id: int, period: Period) -> ColumnElement[bool]:
-    # Spelled as an OR instead of a range on happened_at() so that the
-    # (brand_id, published_at) index serves the common case of a dated mention.
+    """The brand's mentions that happened in `period`.
+
+    Written as `id IN (dated UNION ALL undated)` so that both halves are range scans of
+    the (brand_id, published_at) index: the cost follows the mentions of the period, not
+    the brand's whole history, which `coalesce(...) BETWEEN` or an OR would scan.
+    """
     published, fetched = col(Mention.published_at), col(Mention.fetched_at)
-    return and_(
-        col(Mention.brand_id) == brand_id,
-        or_(
-            and_(published >= period.start, published < period.end),
-            and_(published.is_(None), fetched >= period.start, fetched < period.end),
-        ),
+    of_brand = col(Mention.brand_id) == brand_id
+    dated = select(col(Mention.id)).where(of_brand, published >= period.start, published < period.end)
+    undated = select(col(Mention.id)).where(
+        of_brand, published.is_(None), fetched >= period.start, fetched < period.end
     )
+    return col(Mention.id).in_(union_all(dated, undated))
 
 
 @dataclass(frozen=True)
