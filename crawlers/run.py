@@ -131,6 +131,9 @@ def crawl_in_this_process(
     if not jobs:
         return results
     process = CrawlerProcess(scrapy_settings(settings, scrapy_overrides))
+    if logging.getLevelName(settings.log_level.upper()) != logging.DEBUG:
+        # Scrapy's start-up and stats dumps drown the per-source warnings; DEBUG shows all.
+        logging.getLogger("scrapy").setLevel(logging.WARNING)
     running: list[tuple[SourceJob, Crawler]] = []
     for job in jobs:
         crawler = process.create_crawler(spider_class(job.source.type))

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 503})
 _TIMES_META = "retry_after_times"
+# Set on a request given up on, so the spider's errback does not count it again.
+GAVE_UP_META = "retry_after_gave_up"
 
 
 def retry_after_seconds(header: bytes | str | None, *, now: datetime | None = None) -> float | None:
@@ -83,6 +85,7 @@ class RetryAfterMiddleware:
                 "source=%s url=%s: HTTP %d, giving up until the next run (retried %d times, server asks %.0fs)",
                 source, request.url, response.status, times, wait,
             )  # fmt: skip
+            request.meta[GAVE_UP_META] = True
             return response
         host = self._host(request)
         self._paused_until[host] = max(self._paused_until.get(host, 0.0), time.monotonic() + wait)

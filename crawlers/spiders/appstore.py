@@ -2,8 +2,8 @@
 
 Config: `options.app_id` (required) and `options.countries` (default `["us"]`); the
 API root is `base_url`, default https://itunes.apple.com. The feed gives 50 reviews a
-page, newest first, at most 10 pages; paging stops at a known review id (the cursor is
-kept per country). Quirks handled: a page with one review has `entry` as an object, an
+page, newest first, at most 10 pages; paging stops at the first page that holds a
+review id the last run saw (the cursor is kept per country), or one that is not full. Quirks handled: a page with one review has `entry` as an object, an
 empty one has no `entry`, and older feeds put the app itself first (no rating).
 """
 
@@ -17,8 +17,9 @@ from scrapy.http import Request, Response
 from crawlers.items import MentionItem
 from crawlers.spiders.base import JsonApiSpider, dig
 
-# Apple serves no more than this many pages of reviews.
+# Apple serves no more than this many pages of reviews, of this many each.
 APPLE_MAX_PAGES = 10
+APPLE_PAGE_SIZE = 50
 
 
 def _label(entry: Any, *path: str) -> str | None:
@@ -63,9 +64,8 @@ class AppStoreSpider(JsonApiSpider):
             if review_id is None or not review_id.isdigit():
                 self.problem(response, f"review without a numeric id: {str(entry)[:80]!r}")
                 continue
-            if mark.is_known(int(review_id)):
-                reached_known = True
-                continue
+            # Known reviews are still yielded: the page is fetched anyway, and an edit shows.
+            reached_known = reached_known or mark.is_known(int(review_id))
             mark.see(int(review_id))
             yield MentionItem(
                 url=f"{dig(entry, 'link', 'attributes', 'href') or response.url}#review-{review_id}",
@@ -78,7 +78,8 @@ class AppStoreSpider(JsonApiSpider):
                 rating_best=5,
                 rating_worst=1,
             )
-        if entries and not reached_known and country != "url" and page < APPLE_MAX_PAGES:
+        full = len(entries) >= APPLE_PAGE_SIZE
+        if full and not reached_known and country != "url" and page < APPLE_MAX_PAGES:
             request = self.follow_page(
                 response, self.page_url(country, page + 1), self.parse, cb_kwargs={"country": country, "page": page + 1}
             )

@@ -31,6 +31,7 @@ from twisted.python.failure import Failure
 
 from crawlers.cursors import HighWaterMark
 from crawlers.job import SourceJob
+from crawlers.middlewares.retry_after import GAVE_UP_META
 from crawlers.stats import PAGES, count_error
 
 Callback = Callable[..., Any]
@@ -91,6 +92,8 @@ class MentionSpider(scrapy.Spider):
 
     def on_download_error(self, failure: Failure) -> None:
         request: Request = failure.request  # type: ignore[attr-defined]
+        if request.meta.get(GAVE_UP_META):
+            return  # RetryAfterMiddleware has logged and counted it
         if failure.check(HttpError):
             reason = f"HTTP {failure.value.response.status}"
             kind = "http"

@@ -25,6 +25,8 @@ from crawlers.spiders.base import JsonApiSpider, dig
 
 _TOPIC_PATH = re.compile(r"/t/(?:[^/]+/)?(\d+)")
 QUOTES = "aside.quote, blockquote, .quote"
+# post_type of what people write; 2-4 are moderator actions, small actions, whispers.
+REGULAR = 1
 # Discourse's own page size for /t/ID/posts.json?post_ids[]=...
 POSTS_PER_REQUEST = 20
 
@@ -87,8 +89,8 @@ class DiscourseSpider(JsonApiSpider):
         if not isinstance(post_id, int) or not isinstance(cooked, str):
             self.problem(response, f"post without id or text: {str(post)[:80]!r}")
             return None
-        if post.get("hidden") or post.get("deleted_at"):
-            return None
+        if post.get("hidden") or post.get("deleted_at") or dig(post, "post_type", default=REGULAR) != REGULAR:
+            return None  # hidden, deleted, "topic pinned" notices and staff whispers
         self.mark().see(post_id)
         slug = dig(post, "topic_slug", default=topic.get("slug")) or "-"
         thread_url = self.api_url(f"/t/{slug}/{topic_id}")

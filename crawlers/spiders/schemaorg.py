@@ -11,6 +11,7 @@ AggregateRating alone is not a mention (nobody said anything); it is only logged
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -141,8 +142,8 @@ class SchemaOrgSpider(MentionSpider):
             self.problem(response, "not an HTML page")
             return
         reviews = reviews_in_page(response.text, response.url)
-        if not reviews and has_aggregate_rating(response.text):
-            self.logger.info("source=%s url=%s: only an AggregateRating, no reviews", self.name, response.url)
+        if not reviews:
+            self.report_no_reviews(response)
         mark = self.mark(listing_url)
         any_new = not reviews
         for review in reviews:
@@ -159,6 +160,17 @@ class SchemaOrgSpider(MentionSpider):
         request = self.follow_page(response, next_page, self.parse, cb_kwargs={"listing_url": listing_url})
         if request is not None:
             yield request
+
+    def report_no_reviews(self, response: TextResponse) -> None:
+        """A product without reviews is normal; structured data that does not parse is not."""
+        for script in response.css('script[type="application/ld+json"]::text').getall():
+            try:
+                json.loads(script)
+            except ValueError as exc:
+                self.problem(response, f"JSON-LD that does not parse: {exc}")
+                return
+        what = "only an AggregateRating" if has_aggregate_rating(response.text) else "no schema.org reviews"
+        self.logger.info("source=%s url=%s: %s on the page", self.name, response.url, what)
 
     @staticmethod
     def next_page_url(response: TextResponse) -> str | None:

@@ -3,8 +3,8 @@
 The pages are Next.js: `<script id="__NEXT_DATA__">` holds `props.pageProps.reviews`
 and the pager (`filters.pagination`); see shared/fixtures/trustpilot/SOURCES.md. Where
 that script is missing, the page's schema.org reviews are read instead. Reviews are
-newest-first (`sort=recency`); paging stops at a page with no review newer than the
-cursor. The business's replies are not mentions and are skipped.
+newest-first (`sort=recency`), so paging stops at the first page that reaches a review
+the last run saw. The business's replies are not mentions and are skipped.
 """
 
 from __future__ import annotations
@@ -46,19 +46,18 @@ class TrustpilotSpider(MentionSpider):
             return
         reviews = dig(props, "reviews", default=[])
         mark = self.mark(listing_url)
-        any_new = False
+        reached_known = False
         for review in reviews if isinstance(reviews, list) else []:
             item = self.review_item(response, review, listing_url)
             if item is None:
                 continue
             published = parse_time(item.published, zone=self.job.timezone)
-            if published is None or not mark.is_known(published):
-                any_new = True
-                yield item
             if published is not None:
+                reached_known = reached_known or mark.is_known(published)
                 mark.see(published)
+            yield item  # known ones too: the page is fetched anyway, and an edit shows
         total_pages = dig(props, "filters", "pagination", "totalPages", default=1)
-        if any_new and isinstance(total_pages, int) and page < total_pages:
+        if not reached_known and isinstance(total_pages, int) and page < total_pages:
             next_url = add_or_replace_parameters(listing_url, {"sort": "recency", "page": str(page + 1)})
             request = self.follow_page(response, next_url, self.parse, cb_kwargs={"listing_url": listing_url, "page": page + 1})
             if request is not None:

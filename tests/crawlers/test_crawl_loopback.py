@@ -1,0 +1,243 @@
+"""Real crawls through the runner against a loopback site: downloads, robots.txt,
+pagination, Retry-After, broken bodies, cursors and the whole pipeline into SQLite."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from mentionwatch.config import parse_config
+from mentionwatch.settings import Settings
+from store.models import CrawlCursor, CrawlRun
+from tests.crawlers.conftest import DEMO_SITE, SAMPLES, crawl, stored
+from tests.fakes.site_server import RecordedRequest, Reply, SiteServer
+
+APPSTORE_PAGE = "/us/rss/customerreviews/page={n}/id=284815942/sortby=mostrecent/json"
+
+
+def _config(body: str, base_url: str) -> str:
+    head = """
+[[brands]]
+name = "Slack"
+query = "slack"
+"""
+    return head + body.replace("{base}", base_url)
+
+
+def test_recorded_responses_through_the_whole_pipeline(shared_fixtures: Path, settings: Settings, sqlite_engine: Engine) -> None:
+    fx = shared_fixtures
+    routes = {
+        "/recipe/": Reply.file(fx / "schemaorg/jsonld_recipe_12_reviews_bakewithzoha.html"),
+        "/alerts/feed": Reply.file(fx / "rss_atom/google_alerts_slack.atom.xml"),
+        "/forum/viewtopic.php": Reply.file(fx / "phpbb/phpbb3_prosilver_viewtopic_de.html"),
+        "/t/57.json": Reply.file(fx / "discourse/discourse_api_topic.json"),
+        APPSTORE_PAGE.format(n=1): Reply.file(fx / "appstore/itunes_rss_reviews.json"),
+        APPSTORE_PAGE.format(n=2): Reply.file(SAMPLES / "appstore/empty-page.json"),
+    }
+    with SiteServer(routes=routes) as site:
+        config = parse_config(
+            _config(
+                """
+[[sources]]
+name = "recipe"
+brand = "Slack"
+type = "schemaorg"
+urls = ["{base}/recipe/"]
+[[sources]]
+name = "alerts"
+brand = "Slack"
+type = "feed"
+urls = ["{base}/alerts/feed"]
+[[sources]]
+name = "forum"
+brand = "Slack"
+type = "phpbb"
+match = "all"
+urls = ["{base}/forum/viewtopic.php?t=167"]
+[[sources]]
+name = "discourse"
+brand = "Slack"
+type = "discourse"
+match = "all"
+urls = ["{base}/t/welcome/57"]
+[[sources]]
+name = "appstore"
+brand = "Slack"
+type = "appstore"
+base_url = "{base}"
+options = { app_id = "284815942", countries = ["us"] }
+""",
+                site.base_url,
+            )
+        )
+        stats = crawl(config, settings)
+        again = crawl(config, settings)
+        robots = site.requested("/robots.txt")
+    assert {name: (s.new, s.errors) for name, s in stats.items()} == {
+        "recipe": (12, 0), "alerts": (20, 0), "forum": (1, 0), "discourse": (2, 0), "appstore": (50, 0),
+    }  # fmt: skip
+    assert stats["discourse"].dropped == {"empty": 1}, "a post that is only an image has no text"
+    assert all(s.unchanged + s.new == 0 or s.new == 0 for s in again.values())
+    assert sum(s.new for s in again.values()) == 0
+    assert robots, "robots.txt is asked before crawling"
+    alerts = stored(sqlite_engine, "alerts")
+    assert alerts[0].url.startswith("https://www.aglobalmarketresearch.com/report-offers-prediction")
+    assert all("google.com/url" not in m.canonical_url for m in alerts)
+    # lingua reads one of the twenty English snippets as German (capitalized product names).
+    assert [m.language for m in alerts].count("en") >= 19
+    forum = stored(sqlite_engine, "forum")[0]
+    assert forum.language == "de" and forum.published_at is not None and forum.published_at.year == 2009
+    assert forum.url == f"{site.base_url}/forum/viewtopic.php?p=453#p453"
+    apps = stored(sqlite_engine, "appstore")
+    assert apps[0].rating == 4.0 and apps[0].rating_best == 5.0 and apps[0].published_at is not None
+    with Session(sqlite_engine) as session:
+        runs = session.exec(select(CrawlRun)).all()
+        assert len(runs) == 10 and all(r.finish_reason == "finished" for r in runs)
+        cursor = session.exec(select(CrawlCursor).where(CrawlCursor.key == "us")).one()
+        assert cursor.value == str(max(int(m.external_id or 0) for m in apps))
+
+
+def test_a_misbehaving_site_slows_the_crawl_but_never_stops_it(settings: Settings, sqlite_engine: Engine) -> None:
+    routes = {
+        "/ok/feed.xml": Reply.file(SAMPLES / "feed/zamowko-pl.rss.xml"),
+        "/limited/feed.xml": Reply.file(SAMPLES / "feed/zamowko-pl.rss.xml"),
+        "/closed/feed.xml": Reply.file(SAMPLES / "feed/zamowko-pl.rss.xml"),
+        "/broken/feed.xml": Reply.file(SAMPLES / "broken/not-a-feed.xml"),
+        "/slow/reviews": Reply(200, (SAMPLES / "shop/microdata-2.html").read_bytes(), {"Content-Type": "text/html"}, delay=0.5),
+        "/broken/reviews": Reply.file(SAMPLES / "broken/truncated-jsonld.html"),
+        "/broken/app.json": Reply.file(SAMPLES / "broken/truncated.json"),
+        "/robots.txt": Reply.text("User-agent: *\nDisallow: /private/\n", "text/plain"),
+    }
+    with SiteServer(routes=routes) as site:
+        site.inject("/limited/feed.xml", Reply(429, b"slow down", {"Retry-After": "1"}))
+        site.inject("/closed/feed.xml", *[Reply(503, b"", {"Retry-After": "86400"})] * 2)
+        config = parse_config(
+            """
+[[brands]]
+name = "Zamówko"
+query = "zamówk*"
+"""
+            + "".join(
+                f'[[sources]]\nname = "{name}"\nbrand = "Zamówko"\ntype = "{kind}"\nurls = ["{site.base_url}{path}"]\n'
+                for name, kind, path in [
+                    ("ok", "feed", "/ok/feed.xml"),
+                    ("limited", "feed", "/limited/feed.xml"),
+                    ("closed", "feed", "/closed/feed.xml"),
+                    ("broken-feed", "feed", "/broken/feed.xml"),
+                    ("slow", "schemaorg", "/slow/reviews"),
+                    ("broken-page", "schemaorg", "/broken/reviews"),
+                    ("broken-json", "appstore", "/broken/app.json"),
+                    ("private", "phpbb", "/private/viewtopic.php?t=1"),
+                    ("missing", "phpbb", "/gone/viewtopic.php?t=2"),
+                ]
+            )
+        )
+        stats = crawl(config, settings)
+        limited = site.requested("/limited/feed.xml")
+        closed = site.requested("/closed/feed.xml")
+    assert stats["ok"].new == 3 and stats["ok"].errors == 1  # the entry without a link
+    assert stats["ok"].dropped == {"no_match": 1, "syndicated": 1}
+    assert stats["limited"].new == 3 and stats["limited"].errors == 1
+    assert len(limited) == 2 and limited[1].at - limited[0].at >= 1.0, "waited as long as Retry-After asked"
+    assert len(closed) == 1 and stats["closed"].errors == 1 and stats["closed"].new == 0
+    assert stats["broken-feed"].errors == 1 and stats["broken-feed"].pages == 1
+    assert stats["slow"].new == 1 and stats["slow"].errors == 0
+    assert stats["broken-page"].errors == 1 and stats["broken-json"].errors == 1
+    assert stats["private"].pages == 0 and stats["private"].errors == 1
+    assert stats["missing"].errors == 1
+    assert all(s.finish_reason == "finished" for s in stats.values())
+    with Session(sqlite_engine) as session:
+        keys = {c.key for c in session.exec(select(CrawlCursor)).all()}
+    assert keys == {f"{site.base_url}/slow/reviews"}, "only clean runs move their cursor"
+
+
+def _requests(site: SiteServer, prefix: str) -> list[str]:
+    return [r.path for r in site.requests if r.path.startswith(prefix)]
+
+
+def _trustpilot_route(pages: dict[str, Path]) -> object:
+    def route(request: RecordedRequest) -> Reply:
+        page = dict(p.split("=", 1) for p in request.path.split("?", 1)[-1].split("&") if "=" in p).get("page", "1")
+        return Reply.file(pages[page]) if page in pages else Reply.text("no such page", status=404)
+
+    return route
+
+
+def test_scheduled_crawls_fetch_only_what_is_new(settings: Settings, sqlite_engine: Engine, tmp_path: Path) -> None:
+    tp = SAMPLES / "trustpilot"
+    feed = Reply.file(DEMO_SITE / "feeds/zamowko-alerts.xml", headers={"ETag": '"v1"'})
+
+    def feed_route(request: RecordedRequest) -> Reply:
+        return Reply(304) if request.headers.get("If-None-Match") == '"v1"' else feed
+
+    def topic_route(request: RecordedRequest) -> Reply:
+        page = "page2" if "start=3" in request.path else "page1"
+        return Reply.file(SAMPLES / f"phpbb/topic-15-{page}.html")
+
+    routes = {
+        "/review/zamowko.pl": _trustpilot_route({"1": tp / "zamowko-page1.html", "2": tp / "zamowko-page2.html"}),
+        "/feed.xml": feed_route,
+        "/forum/viewtopic.php": topic_route,
+    }
+    with SiteServer(routes=routes) as site:
+        config = parse_config(
+            f"""
+[[brands]]
+name = "Zamówko"
+query = '(zamówk* OR замовк*) -"oferta pracy"'
+timezone = "Europe/Warsaw"
+[[sources]]
+name = "trustpilot"
+brand = "Zamówko"
+type = "trustpilot"
+urls = ["{site.base_url}/review/zamowko.pl"]
+[[sources]]
+name = "feed"
+brand = "Zamówko"
+type = "feed"
+urls = ["{site.base_url}/feed.xml"]
+[[sources]]
+name = "forum"
+brand = "Zamówko"
+type = "phpbb"
+urls = ["{site.base_url}/forum/viewtopic.php?t=15"]
+"""
+        )
+        first = crawl(config, settings)
+        first_requests = len(site.requests)
+        second = crawl(config, settings)
+        second_paths = [r.path for r in site.requests[first_requests:] if r.path != "/robots.txt"]
+        # A new review arrives at the top of page 1.
+        page1 = (tp / "zamowko-page1.html").read_text(encoding="utf-8")
+        newer = (
+            page1.replace('"id": "6740aa01c0ffee0002"', '"id": "6740aa01c0ffee0009"')
+            .replace("2026-11-20T08:00:00.000Z", "2026-11-24T08:00:00.000Z")
+            .replace("Groceries arrived within the hour", "Second order, again on time")
+        )
+        (tmp_path / "page1.html").write_text(newer, encoding="utf-8")
+        site.routes["/review/zamowko.pl"] = _trustpilot_route({"1": tmp_path / "page1.html", "2": tp / "zamowko-page2.html"})
+        third = crawl(config, settings, sources=["trustpilot"])
+    assert (first["trustpilot"].pages, first["trustpilot"].new) == (2, 4)
+    assert (first["feed"].new, first["forum"].new, first["forum"].pages) == (4, 3, 2)
+    assert first["forum"].dropped == {"no_match": 2}
+    assert (second["trustpilot"].pages, second["trustpilot"].unchanged) == (1, 2)
+    assert second["feed"].pages == 1 and second["feed"].items_seen == 0, "304: the feed did not change"
+    assert [p for p in second_paths if p.startswith("/forum")] == ["/forum/viewtopic.php?t=15&start=3"]
+    assert second["forum"].unchanged == 1 and second["forum"].new == 0
+    assert (third["trustpilot"].pages, third["trustpilot"].new, third["trustpilot"].unchanged) == (1, 1, 1)
+    reviews = stored(sqlite_engine, "trustpilot")
+    assert len(reviews) == 5 and {r.language for r in reviews} == {"pl", "en", "ru"}
+    with Session(sqlite_engine) as session:
+        cursors = {c.key: c.value for c in session.exec(select(CrawlCursor)).all()}
+    assert json.loads(cursors[f"{site.base_url}/feed.xml"]) == {"etag": '"v1"', "modified": None}
+
+
+@pytest.mark.parametrize("source", ["nope"])
+def test_unknown_source_names_are_refused_before_crawling(source: str, settings: Settings) -> None:
+    config = parse_config('[[brands]]\nname = "A"\n')
+    with pytest.raises(KeyError):
+        crawl(config, settings, sources=[source])
