@@ -176,7 +176,8 @@ def _listed(link: MentionLink, formats: Formats) -> ListedMention:
         source=link.source,
         heading=heading,
         snippet=snippet,
-        url=link.url,
+        # Only web links: a crawled page could carry a javascript: or data: URL.
+        url=link.url if link.url.lower().startswith(("https://", "http://")) else "",
         stars=f"{formats.decimal(link.stars, 1)} ★" if link.stars is not None else "",
         author=link.author or "",
     )

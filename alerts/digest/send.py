@@ -10,8 +10,9 @@ never a week without a digest.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -76,3 +77,35 @@ def send_digest(
         session.add(row)
     log.info("sent the %s digest for %s to %d recipients", brand.name, week, len(brand.digest_recipients))
     return DigestResult(brand.name, week, True, tuple(brand.digest_recipients), sent_at, digest)
+
+
+# Monday 07:00 in the brand's time zone: late-Sunday mentions have been crawled and
+# scored by then, and the email is waiting when the managers start the week.
+SEND_AFTER_WEEK_END = timedelta(hours=7)
+
+
+def send_weekly_digests(
+    engine: Engine,
+    settings: Settings,
+    brands: Iterable[Brand],
+    *,
+    now: datetime | None = None,
+    after: timedelta = SEND_AFTER_WEEK_END,
+) -> list[DigestResult]:
+    """The scheduler's job: mail every brand's last complete week once it is `after` old.
+
+    Safe to run as often as you like (hourly, say): weeks already sent are skipped.
+    Brands without digest_recipients are left out; one brand's failure is logged and
+    does not keep the others from being sent.
+    """
+    moment = now or datetime.now(UTC)
+    results = []
+    for brand in brands:
+        if not brand.digest_recipients:
+            continue
+        week = IsoWeek.last_complete(brand.tz, now=moment - after)
+        try:
+            results.append(send_digest(engine, settings, brand, week, now=now))
+        except DigestError as exc:
+            log.error("digest for %s %s not sent: %s", brand.name, week, exc)
+    return results

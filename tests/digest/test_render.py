@@ -11,7 +11,9 @@ from sqlalchemy.engine import Engine
 
 from alerts.digest import IsoWeek, RenderedDigest, build_digest
 from alerts.digest.i18n import LANGUAGES, catalogue
-from tests.digest.known_week import BRAND
+from store.db import session_scope
+from store.queries import save_mention, save_score
+from tests.digest.known_week import BRAND, local
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 
@@ -140,3 +142,29 @@ def test_html_has_no_external_resources_or_scripts(filled_sqlite: Engine) -> Non
     html = build(filled_sqlite).html
     assert "<script" not in html and "<link" not in html and "<style" not in html
     assert all(src.startswith("cid:") for src in re.findall(r'src="([^"]+)"', html))
+
+
+def test_crawled_text_and_links_cannot_inject_markup(filled_sqlite: Engine) -> None:
+    with session_scope(filled_sqlite) as session:
+        _, mention = save_mention(
+            session,
+            source_id=3,
+            brand_id=1,
+            dedup_key="evil",
+            content_hash="evil",
+            fields={
+                "url": "javascript:alert(1)",
+                "canonical_url": "javascript:alert(1)",
+                "title": "<b>Acme</b>",
+                "text": '<img src=x onerror="alert(1)"> Acme scammed me',
+                "published_at": local(16, 1),
+            },
+        )
+        save_score(
+            session, mention=mention, label="negative", score=0.9, probabilities={}, model_name="t", model_version="1"
+        )
+    digest = build(filled_sqlite)
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; Acme scammed me" in digest.html
+    assert "<img src=x" not in digest.html and "<b>Acme</b>" not in digest.html
+    assert "javascript:" not in digest.html and "javascript:" not in digest.text
+    assert '<img src=x onerror="alert(1)"> Acme scammed me' in digest.text  # plain text shows it as it is

@@ -13,11 +13,12 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from alerts.digest import DigestError, IsoWeek, send_digest
+from alerts.digest import DigestError, IsoWeek, send_digest, send_weekly_digests
+from mentionwatch.config import Brand
 from mentionwatch.settings import Settings
 from store.db import session_scope
 from store.models import DigestLog
-from tests.digest.known_week import BRAND
+from tests.digest.known_week import BRAND, local
 from tests.digest.smtp_server import Security, SmtpServer, smtp_server
 
 WEEK = IsoWeek(2026, 47)
@@ -145,3 +146,23 @@ def test_no_recipients_or_no_server_is_a_clear_error(filled_sqlite: Engine) -> N
         send_digest(filled_sqlite, Settings(smtp_host="127.0.0.1"), nobody, WEEK)
     with pytest.raises(DigestError, match="MENTIONWATCH_SMTP_HOST"):
         send_digest(filled_sqlite, Settings(smtp_host=None), BRAND, WEEK)
+
+
+def test_the_weekly_job_sends_each_week_once_from_monday_morning(
+    filled_sqlite: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    quiet = Brand(name="Quiet")  # no recipients: left out
+    ghost = Brand(name="Ghost", digest_recipients=["x@example.com"])  # not in the store: fails alone
+    brands = [ghost, quiet, BRAND]
+    with smtp_server(tmp_path) as server:
+        settings = settings_for(server, "plain", login=False)
+        # Monday 23 November, 06:59 in Warsaw: week 47 is not due yet; week 46 never went out.
+        early = send_weekly_digests(filled_sqlite, settings, brands, now=local(23, 6, 59))
+        assert [(r.brand, str(r.week), r.sent) for r in early] == [("Acme", "2026-W46", True)]
+        due = send_weekly_digests(filled_sqlite, settings, brands, now=local(23, 7, 0))
+        assert [(r.brand, str(r.week), r.sent) for r in due] == [("Acme", "2026-W47", True)]
+        later = send_weekly_digests(filled_sqlite, settings, brands, now=local(23, 8, 0))
+        assert [(r.brand, str(r.week), r.sent) for r in later] == [("Acme", "2026-W47", False)]
+    subjects = [str(m.message["Subject"]) for m in server.received]
+    assert [re.findall(r"week (\d+)", subject) for subject in subjects] == [["46"], ["47"]]
+    assert "digest for Ghost" in caplog.text and "not in the store" in caplog.text
