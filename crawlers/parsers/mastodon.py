@@ -19,6 +19,10 @@ from crawlers.items import MentionItem
 from crawlers.parsers.common import ApiModel, Page, ParseError, UtcTime, WebUrl, load_json, read_each, validate
 
 _LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?([^";]+)"?')
+# Mastodon wraps the words of hashtags and mentions (`#<span>acme</span>`) and the
+# hidden parts of long links in spans; unwrapped, they read "#acme" and a whole URL
+# instead of "# acme" and pieces.
+_SPAN = re.compile(r"</?span\b[^>]*>")
 
 
 class Account(ApiModel):
@@ -52,7 +56,7 @@ def status_mentions(status: Status) -> Iterator[MentionItem]:
         return
     yield MentionItem(
         url=status.url or status.uri,
-        body=status.content,
+        body=_SPAN.sub("", status.content),
         body_format="html",
         # The ActivityPub URI is the same on every server that shows the status.
         external_id=status.uri,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -13,6 +14,7 @@ from mentionwatch.config import Config
 from mentionwatch.settings import Settings
 from store.models import CrawlCursor
 from tests.crawlers.conftest import crawl
+from tests.fakes.site_server import RecordedRequest, Reply
 
 SOURCE = "src"
 ACME = {"name": "Acme", "query": "acme OR акме"}
@@ -28,3 +30,13 @@ def cursors(engine: Engine) -> dict[str, str]:
     """The saved cursors of the source, key -> value."""
     with Session(engine) as session:
         return {row.key: row.value for row in session.exec(select(CrawlCursor))}
+
+
+def json_reply(body: bytes | str, status: int = 200, **headers: str) -> Reply:
+    data = body.encode() if isinstance(body, str) else body
+    return Reply(status, data, {"Content-Type": "application/json; charset=utf-8", **headers})
+
+
+def query(request: RecordedRequest) -> dict[str, str]:
+    """The query arguments of a recorded request (the last value of each)."""
+    return {name: values[-1] for name, values in parse_qs(urlsplit(request.path).query).items()}

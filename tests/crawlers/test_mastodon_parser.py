@@ -40,7 +40,7 @@ def test_recorded_status_fields(shared_fixtures: Path) -> None:
     (status,) = mastodon.parse_statuses((shared_fixtures / "mastodon" / "timelines_tag_hoot.body.json").read_bytes()).mentions
     assert status.url == "http://localhost:3000/@mastodonpy_test_2/117020593741189701"
     assert status.external_id == "http://localhost:3000/ap/users/117020566092212359/statuses/117020593741189701"
-    assert status.body_format == "html" and "(hashtag toot)</p>" in status.body
+    assert status.body == '<p><a href="http://localhost:3000/tags/hoot" class="mention hashtag" rel="tag">#hoot</a> (hashtag toot)</p>'
     assert (status.author, status.title) == ("mastodonpy_test_2", None)
     assert status.published == datetime(2026, 8, 1, 13, 55, 55, 867000, tzinfo=UTC)
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy.engine import Engine
 
 from mentionwatch.settings import Settings
-from tests.crawlers.api_crawl import crawl_source, cursors
+from tests.crawlers.api_crawl import crawl_source, cursors, json_reply, query
 from tests.crawlers.conftest import stored
 from tests.crawlers.recorded import sample
 from tests.fakes.site_server import RecordedRequest, Reply, SiteServer
@@ -18,18 +17,14 @@ from tests.fakes.site_server import RecordedRequest, Reply, SiteServer
 NO_COMMENTS = json.dumps([{"kind": "Listing", "data": {"children": []}}] * 2).encode()
 
 
-def _json(body: bytes) -> Reply:
-    return Reply(200, body, {"Content-Type": "application/json; charset=UTF-8"})
-
-
 def _sample_reddit() -> SiteServer:
     def search(request: RecordedRequest) -> Reply:
-        after = parse_qs(urlsplit(request.path).query).get("after")
-        return _json(sample("reddit", "search_page2.json" if after == ["t3_1ru2"] else "search_page1.json"))
+        after = query(request).get("after")
+        return json_reply(sample("reddit", "search_page2.json" if after == "t3_1ru2" else "search_page1.json"))
 
-    routes = {"/search.json": search, "/comments/1pl1.json": _json(sample("reddit", "comments_1pl1.json"))}
+    routes = {"/search.json": search, "/comments/1pl1.json": json_reply(sample("reddit", "comments_1pl1.json"))}
     for post_id in ("1ru2", "1en3", "1old"):
-        routes[f"/comments/{post_id}.json"] = _json(NO_COMMENTS)
+        routes[f"/comments/{post_id}.json"] = json_reply(NO_COMMENTS)
     return SiteServer(routes=routes)
 
 
@@ -37,8 +32,7 @@ def test_search_posts_and_their_comments_then_only_what_is_new(settings: Setting
     with _sample_reddit() as site:
         stats = crawl_source(settings, {"type": "reddit", "search": ["acme"], "base_url": site.base_url})
         assert (stats.errors, stats.pages, stats.new) == (0, 6, 7)
-        first_query = parse_qs(urlsplit(site.requested("/search.json")[0].path).query)
-        assert first_query == {"q": ["acme"], "sort": ["new"], "limit": ["100"], "raw_json": ["1"]}
+        assert query(site.requested("/search.json")[0]) == {"q": "acme", "sort": "new", "limit": "100", "raw_json": "1"}
 
         mentions = {m.external_id: m for m in stored(store_engine)}
         assert sorted(mentions) == ["t1_c1", "t1_c2", "t1_c4", "t3_1en3", "t3_1old", "t3_1pl1", "t3_1ru2"]
@@ -57,7 +51,7 @@ def test_search_posts_and_their_comments_then_only_what_is_new(settings: Setting
 
 def test_a_watched_thread_and_comments_disabled(settings: Settings, store_engine: Engine) -> None:
     with _sample_reddit() as site:
-        site.routes["/r/Polska/comments/1pl1/acme_zgubilo_moja_paczke.json"] = _json(sample("reddit", "comments_1pl1.json"))
+        site.routes["/r/Polska/comments/1pl1/acme_zgubilo_moja_paczke.json"] = json_reply(sample("reddit", "comments_1pl1.json"))
         thread = "https://www.reddit.com/r/Polska/comments/1pl1/acme_zgubilo_moja_paczke/"
         stats = crawl_source(settings, {"type": "reddit", "urls": [thread], "base_url": site.base_url})
         assert (stats.errors, stats.new) == (0, 4)
@@ -72,12 +66,12 @@ def test_recorded_reddit(settings: Settings, store_engine: Engine, shared_fixtur
     folder = shared_fixtures / "reddit"
 
     def search(request: RecordedRequest) -> Reply:
-        after = parse_qs(urlsplit(request.path).query).get("after")
-        return _json((folder / ("asyncpraw_search.body.json" if after else "go-reddit_search-posts.json")).read_bytes())
+        after = query(request).get("after")
+        return json_reply((folder / ("asyncpraw_search.body.json" if after else "go-reddit_search-posts.json")).read_bytes())
 
     with SiteServer(routes={"/search.json": search}) as site:
         site.routes.update(
-            {f"/comments/{post_id}.json": _json((folder / "go-reddit_post-with-comments.json").read_bytes()) for post_id in ("hybow9", "hmwhd7")}
+            {f"/comments/{post_id}.json": json_reply((folder / "go-reddit_post-with-comments.json").read_bytes()) for post_id in ("hybow9", "hmwhd7")}
         )
         stats = crawl_source(settings, {"type": "reddit", "search": ["praw"], "base_url": site.base_url, "options": {"comments": True}})
     # 2 + 31 posts; the recorded post page (its post and 2 comments) answers for every post,
@@ -98,7 +92,7 @@ def test_a_broken_page_is_logged_and_the_crawl_goes_on(
     settings: Settings, store_engine: Engine, capfd: pytest.CaptureFixture[str], body: bytes, reason: str
 ) -> None:
     with _sample_reddit() as site:
-        site.routes["/r/acme/search.json"] = _json(body)
+        site.routes["/r/acme/search.json"] = json_reply(body)
         stats = crawl_source(
             settings,
             {"type": "reddit", "urls": ["https://www.reddit.com/r/acme/search/"], "search": ["acme"], "base_url": site.base_url},

@@ -54,6 +54,8 @@ class RecordedRequest:
     path: str  # with the query string
     headers: Mapping[str, str]
     at: float  # time.monotonic() when it arrived
+    method: str = "GET"
+    body: bytes = b""  # what a POST sent (Google Play's batchexecute pages by it)
 
 
 Route = Reply | Callable[[RecordedRequest], Reply]
@@ -131,7 +133,13 @@ class SiteServer:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-                request = RecordedRequest(self.path, dict(self.headers.items()), time.monotonic())
+                self._answer(RecordedRequest(self.path, dict(self.headers.items()), time.monotonic()))
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self._answer(RecordedRequest(self.path, dict(self.headers.items()), time.monotonic(), "POST", body))
+
+            def _answer(self, request: RecordedRequest) -> None:
                 with server._lock:
                     server.requests.append(request)
                 reply = server._reply_for(request)
