@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -30,6 +31,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
+
+# Run as a script, this folder comes first on sys.path, and benchmarks/alerts.py would
+# then shadow the alerts package.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path.pop(0)
 
 from sqlalchemy import event, func, insert
 from sqlalchemy.engine import Engine
