@@ -1,5 +1,127 @@
-"""Commands for this area; see the module's Typer app."""
+"""Running the service and the Slack alerts: `run`, `alerts send`, `alerts list`, `alerts retry`."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from alerts.outbox import AlertSetupError, check_setup, list_rows, requeue_failed
+from alerts.sender import SendPolicy, send_alerts
+from mentionwatch.context import AppState, app_state, fail
+from mentionwatch.service import Service, service_jobs
+from store.db import session_scope
 
 app = typer.Typer()
+alerts_app = typer.Typer(
+    help="Slack alerts for negative mentions.\n\nExample: mentionwatch alerts list --failed",
+    no_args_is_help=True,
+)
+app.add_typer(alerts_app, name="alerts")
+console = Console()
+
+
+def _checked(state: AppState) -> None:
+    """Mirror the config into the store and fail early on a brand whose alerts cannot go out."""
+    state.sync_config()
+    try:
+        check_setup(state.config, state.settings)
+    except AlertSetupError as exc:
+        fail(str(exc))
+
+
+@app.command("run")
+def run(ctx: typer.Context) -> None:
+    """Run the service: crawl each source at its interval, score, alert, mail weekly digests.
+
+    Runs until SIGTERM or Ctrl-C, then stops cleanly. Without MENTIONWATCH_SLACK_TOKEN
+    alerts are printed here instead of posted.
+
+    Example: mentionwatch --config mentionwatch.toml run
+    """
+    state = app_state(ctx)
+    _checked(state)
+    stop = threading.Event()
+    Service(service_jobs(state.engine, state.settings, state.config, stop), stop=stop).run_until_stopped()
+
+
+@alerts_app.command("send")
+def send(
+    ctx: typer.Context,
+    reclaim_after: Annotated[
+        int,
+        typer.Option(
+            help="Seconds after which an alert left mid-send by a stopped sender is sent again (after "
+            "checking Slack for it). 0 after a crash, when no other sender is running.",
+            min=0,
+        ),
+    ] = int(SendPolicy().reclaim_after.total_seconds()),
+) -> None:
+    """Queue the negative mentions that qualify and send every due alert, once.
+
+    Exits with status 1 when some alerts failed for good (see `alerts list --failed`).
+
+    Example: mentionwatch alerts send
+    """
+    state = app_state(ctx)
+    _checked(state)
+    stats = send_alerts(
+        state.engine, state.settings, state.config, policy=SendPolicy(reclaim_after=timedelta(seconds=reclaim_after))
+    )
+    console.print(
+        f"queued {stats.enqueued}, sent {stats.sent} ({stats.recovered} found already posted), "
+        f"failed {stats.failed}, to retry {stats.retrying}"
+    )
+    if stats.failed:
+        for error in stats.errors:
+            console.print(f"[red]{error}[/]", highlight=False)
+        raise typer.Exit(1)
+
+
+@alerts_app.command("list")
+def list_alerts(
+    ctx: typer.Context,
+    failed: Annotated[bool, typer.Option("--failed", help="Only alerts that failed for good, with the reason.")] = False,
+    limit: Annotated[int, typer.Option(help="How many, newest first.", min=1)] = 50,
+) -> None:
+    """List queued and sent alerts, newest first; --failed shows why some were not sent.
+
+    Example: mentionwatch alerts list --failed
+    """
+    state = app_state(ctx)
+    with session_scope(state.engine) as session:
+        rows = list_rows(session, failed_only=failed, limit=limit)
+    table = Table(title="failed alerts" if failed else "alerts")
+    for column in ("id", "brand", "channel", "kind", "mention", "status", "tries", "queued", "sent", "error"):
+        table.add_column(column, overflow="fold")
+    for row, brand in rows:
+        table.add_row(
+            str(row.id),
+            brand,
+            row.channel,
+            row.kind + (" (urgent)" if row.urgent else ""),
+            str(row.mention_id or ""),
+            row.status,
+            str(row.attempts),
+            f"{row.created_at:%Y-%m-%d %H:%M}",
+            f"{row.sent_at:%Y-%m-%d %H:%M}" if row.sent_at else "",
+            row.last_error or "",
+        )
+    console.print(table if rows else ("No failed alerts." if failed else "No alerts yet."))
+
+
+@alerts_app.command("retry")
+def retry(
+    ctx: typer.Context,
+    ids: Annotated[list[int] | None, typer.Argument(help="Alert ids (default: every failed alert).")] = None,
+) -> None:
+    """Queue failed alerts again once their cause (channel, token, scopes) is fixed.
+
+    Example: mentionwatch alerts retry 12 13
+    """
+    count = requeue_failed(app_state(ctx).engine, ids=ids)
+    console.print(f"{count} failed alerts queued again; `mentionwatch alerts send` sends them.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -110,6 +111,15 @@ def add_mention(
         if manual_label is not None:
             relabel(session, mention_id=mention.id, label=manual_label, by="ann")
         return mention.id
+
+
+def posted_mention_ids(slack: FakeSlack) -> Counter[int]:
+    """How many Slack messages each mention got, from the messages' metadata."""
+    return Counter(
+        int(m.metadata["event_payload"]["mention_id"])
+        for m in slack.messages()
+        if m.metadata and m.metadata["event_payload"]["mention_id"]
+    )
 
 
 @dataclass

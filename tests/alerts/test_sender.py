@@ -19,7 +19,7 @@ from alerts.view import load_alert
 from mentionwatch.settings import Settings
 from store.db import session_scope
 from store.models import AlertOutbox, OutboxStatus, utcnow
-from tests.alerts.conftest import CHANNELS, FAST, World, add_mention, fast_transport
+from tests.alerts.conftest import CHANNELS, FAST, World, add_mention, fast_transport, posted_mention_ids
 from tests.fakes.slack_api import Fault, FakeSlack, Message
 
 def send_until_done(world: World, transport: SlackTransport, passes: int = 20) -> SendStats:
@@ -31,14 +31,6 @@ def send_until_done(world: World, transport: SlackTransport, passes: int = 20) -
         if not stats.retrying and not stats.enqueued and not stats.sent:
             break
     return total
-
-
-def posted_mention_ids(slack: FakeSlack) -> Counter[int]:
-    return Counter(
-        int(m.metadata["event_payload"]["mention_id"])
-        for m in slack.messages()
-        if m.metadata and m.metadata["event_payload"]["mention_id"]
-    )
 
 
 def outbox_rows(world: World) -> list[AlertOutbox]:

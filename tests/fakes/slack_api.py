@@ -22,7 +22,6 @@ import json
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -125,6 +124,8 @@ class FakeSlack:
         # Like Slack's chat.postMessage limit: posts to one channel closer than this get 429.
         self.enforce_per_channel_interval = enforce_per_channel_interval
         self.calls: list[Call] = []
+        # Posts refused with 429 by `enforce_per_channel_interval`.
+        self.rate_limited = 0
         self._messages: dict[str, list[Message]] = defaultdict(list)
         self._faults: dict[str, deque[Fault | None]] = defaultdict(deque)
         self._last_post: dict[str, float] = {}
@@ -229,6 +230,7 @@ class FakeSlack:
         now = time.monotonic()
         limit = self.enforce_per_channel_interval
         if limit is not None and now - self._last_post.get(channel_id, -limit) < limit:
+            self.rate_limited += 1
             raise _RateLimited(1)
         self._last_post[channel_id] = now
         if not params.get("text") and not params.get("blocks"):
@@ -405,13 +407,6 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
     return Handler
-
-
-def posted_metadata(messages: list[Message]) -> Iterator[dict[str, Any]]:
-    """The event payloads of messages that carry mentionwatch metadata."""
-    for message in messages:
-        if message.metadata:
-            yield dict(message.metadata.get("event_payload") or {})
 
 
 if __name__ == "__main__":
