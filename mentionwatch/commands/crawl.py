@@ -16,25 +16,28 @@ app = typer.Typer()
 console = Console()
 
 
-# header, right-aligned, never wrapped
-_COLUMNS = (
-    ("source", False, True), ("type", False, True), ("pages", True, True), ("seen", True, True),
-    ("new", True, True), ("upd", True, True), ("same", True, True), ("dropped", False, False),
-    ("err", True, True), ("end", False, False),
-)  # fmt: skip
+NUMBERS = ("pages", "seen", "new", "upd", "same", "err")
 
 
 def stats_table(results: list[CrawlRunStats]) -> Table:
-    """One row per source: pages read, items seen, saved new/updated/unchanged, dropped by reason."""
+    """One row per source: pages read, items seen, saved new/updated/unchanged, dropped by reason.
+
+    A source that did not finish normally shows why in the last column (shown only then).
+    """
     table = Table(title="Crawl")
-    for header, right, no_wrap in _COLUMNS:
-        table.add_column(header, justify="right" if right else "left", no_wrap=no_wrap)
+    table.add_column("source", no_wrap=True)
+    table.add_column("type", no_wrap=True)
+    for header in NUMBERS:
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("dropped", min_width=12)
+    unusual = any(row.finish_reason != "finished" for row in results)
+    if unusual:
+        table.add_column("end")
     for row in results:
+        numbers = (row.pages, row.items_seen, row.new, row.updated, row.unchanged, row.errors)
         dropped = ", ".join(f"{reason} {count}" for reason, count in row.dropped.items()) or "-"
-        table.add_row(
-            row.source, row.source_type, str(row.pages), str(row.items_seen), str(row.new), str(row.updated),
-            str(row.unchanged), dropped, str(row.errors), row.finish_reason,
-        )  # fmt: skip
+        cells = [row.source, row.source_type, *map(str, numbers), dropped]
+        table.add_row(*cells, *([row.finish_reason] if unusual else []))
     return table
 
 

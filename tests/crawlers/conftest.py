@@ -74,6 +74,13 @@ def crawl(config: Config, settings: Settings, sources: Sequence[str] | None = No
     return {row.source: row for row in results}
 
 
+def make_config(*sources: dict[str, Any], brand: Brand = BRAND) -> Config:
+    """A validated config of one brand and the given sources (`brand` is filled in)."""
+    return Config.model_validate(
+        {"brands": [brand.model_dump()], "sources": [{"brand": brand.name, **source} for source in sources]}
+    )
+
+
 def demo_config(base_url: str) -> Config:
     return parse_config(DEMO_CONFIG.read_text(encoding="utf-8").replace("{base_url}", base_url))
 

@@ -10,24 +10,16 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from mentionwatch.config import parse_config
+from mentionwatch.config import Brand
 from mentionwatch.settings import Settings
 from store.models import CrawlCursor, CrawlRun
-from tests.crawlers.conftest import DEMO_SITE, SAMPLES, crawl, stored
+from tests.crawlers.conftest import DEMO_SITE, SAMPLES, crawl, make_config, stored
 from tests.fakes.site_server import RecordedRequest, Reply, SiteServer
 
 APPSTORE_PAGE = "/us/rss/customerreviews/page={n}/id=284815942/sortby=mostrecent/json"
 
 
-def _config(body: str, base_url: str) -> str:
-    head = """
-[[brands]]
-name = "Slack"
-query = "slack"
-"""
-    return head + body.replace("{base}", base_url)
-
-
+@pytest.mark.slow
 def test_recorded_responses_through_the_whole_pipeline(shared_fixtures: Path, settings: Settings, sqlite_engine: Engine) -> None:
     fx = shared_fixtures
     routes = {
@@ -39,40 +31,14 @@ def test_recorded_responses_through_the_whole_pipeline(shared_fixtures: Path, se
         APPSTORE_PAGE.format(n=2): Reply.file(SAMPLES / "appstore/empty-page.json"),
     }
     with SiteServer(routes=routes) as site:
-        config = parse_config(
-            _config(
-                """
-[[sources]]
-name = "recipe"
-brand = "Slack"
-type = "schemaorg"
-urls = ["{base}/recipe/"]
-[[sources]]
-name = "alerts"
-brand = "Slack"
-type = "feed"
-urls = ["{base}/alerts/feed"]
-[[sources]]
-name = "forum"
-brand = "Slack"
-type = "phpbb"
-match = "all"
-urls = ["{base}/forum/viewtopic.php?t=167"]
-[[sources]]
-name = "discourse"
-brand = "Slack"
-type = "discourse"
-match = "all"
-urls = ["{base}/t/welcome/57"]
-[[sources]]
-name = "appstore"
-brand = "Slack"
-type = "appstore"
-base_url = "{base}"
-options = { app_id = "284815942", countries = ["us"] }
-""",
-                site.base_url,
-            )
+        base = site.base_url
+        config = make_config(
+            {"name": "recipe", "type": "schemaorg", "urls": [f"{base}/recipe/"]},
+            {"name": "alerts", "type": "feed", "urls": [f"{base}/alerts/feed"]},
+            {"name": "forum", "type": "phpbb", "match": "all", "urls": [f"{base}/forum/viewtopic.php?t=167"]},
+            {"name": "discourse", "type": "discourse", "match": "all", "urls": [f"{base}/t/welcome/57"]},
+            {"name": "appstore", "type": "appstore", "base_url": base, "options": {"app_id": "284815942", "countries": ["us"]}},
+            brand=Brand(name="Slack", query="slack"),
         )
         stats = crawl(config, settings)
         again = crawl(config, settings)
@@ -115,14 +81,9 @@ def test_a_misbehaving_site_slows_the_crawl_but_never_stops_it(settings: Setting
     with SiteServer(routes=routes) as site:
         site.inject("/limited/feed.xml", Reply(429, b"slow down", {"Retry-After": "1"}))
         site.inject("/closed/feed.xml", *[Reply(503, b"", {"Retry-After": "86400"})] * 2)
-        config = parse_config(
-            """
-[[brands]]
-name = "Zamówko"
-query = "zamówk*"
-"""
-            + "".join(
-                f'[[sources]]\nname = "{name}"\nbrand = "Zamówko"\ntype = "{kind}"\nurls = ["{site.base_url}{path}"]\n'
+        config = make_config(
+            *(
+                {"name": name, "type": kind, "urls": [f"{site.base_url}{path}"]}
                 for name, kind, path in [
                     ("ok", "feed", "/ok/feed.xml"),
                     ("limited", "feed", "/limited/feed.xml"),
@@ -167,6 +128,7 @@ def _trustpilot_route(pages: dict[str, Path]) -> object:
     return route
 
 
+@pytest.mark.slow
 def test_scheduled_crawls_fetch_only_what_is_new(settings: Settings, sqlite_engine: Engine, tmp_path: Path) -> None:
     tp = SAMPLES / "trustpilot"
     feed = Reply.file(DEMO_SITE / "feeds/zamowko-alerts.xml", headers={"ETag": '"v1"'})
@@ -184,28 +146,11 @@ def test_scheduled_crawls_fetch_only_what_is_new(settings: Settings, sqlite_engi
         "/forum/viewtopic.php": topic_route,
     }
     with SiteServer(routes=routes) as site:
-        config = parse_config(
-            f"""
-[[brands]]
-name = "Zamówko"
-query = '(zamówk* OR замовк*) -"oferta pracy"'
-timezone = "Europe/Warsaw"
-[[sources]]
-name = "trustpilot"
-brand = "Zamówko"
-type = "trustpilot"
-urls = ["{site.base_url}/review/zamowko.pl"]
-[[sources]]
-name = "feed"
-brand = "Zamówko"
-type = "feed"
-urls = ["{site.base_url}/feed.xml"]
-[[sources]]
-name = "forum"
-brand = "Zamówko"
-type = "phpbb"
-urls = ["{site.base_url}/forum/viewtopic.php?t=15"]
-"""
+        base = site.base_url
+        config = make_config(
+            {"name": "trustpilot", "type": "trustpilot", "urls": [f"{base}/review/zamowko.pl"]},
+            {"name": "feed", "type": "feed", "urls": [f"{base}/feed.xml"]},
+            {"name": "forum", "type": "phpbb", "urls": [f"{base}/forum/viewtopic.php?t=15"]},
         )
         first = crawl(config, settings)
         first_requests = len(site.requests)
@@ -238,6 +183,6 @@ urls = ["{site.base_url}/forum/viewtopic.php?t=15"]
 
 @pytest.mark.parametrize("source", ["nope"])
 def test_unknown_source_names_are_refused_before_crawling(source: str, settings: Settings) -> None:
-    config = parse_config('[[brands]]\nname = "A"\n')
+    config = make_config()
     with pytest.raises(KeyError):
         crawl(config, settings, sources=[source])
