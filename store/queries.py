@@ -187,13 +187,13 @@ def save_mentions(
     return results
 
 
+def _with_keys(keys: list[tuple[int, str]]) -> Any:
+    return tuple_(col(Mention.source_id), col(Mention.dedup_key)).in_(keys)
+
+
 def _save_chunk(session: Session, items: list[MentionInput]) -> list[tuple[SaveOutcome, int]]:
-    stored = session.exec(
-        select(Mention).where(
-            tuple_(col(Mention.source_id), col(Mention.dedup_key)).in_([(i.source_id, i.dedup_key) for i in items])
-        )
-    )
-    existing = {(m.source_id, m.dedup_key): m for m in stored}
+    keys = [(i.source_id, i.dedup_key) for i in items]
+    existing = {(m.source_id, m.dedup_key): m for m in session.exec(select(Mention).where(_with_keys(keys)))}
     outcomes: list[tuple[SaveOutcome, int | None]] = []
     new_rows: list[dict[str, Any]] = []
     now = utcnow()
@@ -211,12 +211,18 @@ def _save_chunk(session: Session, items: list[MentionInput]) -> list[tuple[SaveO
             outcomes.append((_apply_edit(session, mention, content_hash=item.content_hash, fields=item.fields),
                              mention.id))
     session.flush()
-    new_ids = iter(
-        session.execute(insert(Mention).returning(col(Mention.id), sort_by_parameter_order=True), new_rows).scalars()
-        if new_rows
-        else ()
-    )
-    return [(outcome, mention_id if mention_id is not None else next(new_ids)) for outcome, mention_id in outcomes]
+    new_ids: dict[tuple[int, str], int] = {}
+    if new_rows:
+        # A plain executemany, then the ids by key: ordered RETURNING makes SQLAlchemy
+        # insert one row per statement on SQLite.
+        session.execute(insert(Mention.__table__), new_rows)  # type: ignore[arg-type]
+        new_keys = [(row["source_id"], row["dedup_key"]) for row in new_rows]
+        found = session.execute(
+            select(col(Mention.source_id), col(Mention.dedup_key), col(Mention.id)).where(_with_keys(new_keys))
+        )
+        new_ids = {(source_id, key): mention_id for source_id, key, mention_id in found}
+    return [(outcome, mention_id if mention_id is not None else new_ids[key])
+            for (outcome, mention_id), key in zip(outcomes, keys, strict=True)]
 
 
 def find_same_text(session: Session, *, brand_id: int, content_hash: str, exclude_dedup_key: str) -> Mention | None:

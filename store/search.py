@@ -5,7 +5,7 @@ both databases. The query runs on the database's own full-text index (SQLite FTS
 PostgreSQL tsvector + GIN; see migration 0002); on PostgreSQL, whose tokenizer and
 distance operator differ from FTS5's, each candidate is confirmed with
 Query.matches_fields, so that results agree with the query language everywhere.
-Rows are read from `mention_view`, the same view analysts query with plain SQL.
+Matches are found on the tables, then read from `mention_view`, the view analysts query.
 """
 
 from __future__ import annotations
@@ -15,18 +15,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, column, func, literal_column, not_, or_, select, table
+from sqlalchemy import ColumnElement, and_, case, column, exists, func, literal_column, not_, null, or_, select, table
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
 from store.boolean_query import And, Node, Not, Or, Query
 from store.fulltext import fts5_expression, tsquery_expression
 from store.mention_view import mention_view
-from store.models import Brand, HandlingState, Source
+from store.models import Brand, Handling, HandlingState, Mention, SentimentScore, Source
 from store.queries import LABELS
 
 _fts = table("mentions_fts", column("rowid"))
-_mentions = table("mentions", column("id"), column("search_vector"))
+_m = Mention.__table__.c  # type: ignore[attr-defined]
+_search_vector = literal_column("mentions.search_vector")  # migration 0002; not a model column
 
 
 class FilterError(ValueError):
@@ -78,8 +79,7 @@ def check_filter(session: Session, filters: MentionFilter) -> None:
 def _sqlite_condition(node: Node) -> ColumnElement[bool]:
     expression = fts5_expression(node)
     if expression is not None:
-        matching = select(_fts.c.rowid).where(literal_column("mentions_fts").op("MATCH")(expression))
-        return mention_view.c.id.in_(matching)
+        return _m.id.in_(select(_fts.c.rowid).where(literal_column("mentions_fts").op("MATCH")(expression)))
     match node:
         case Not(child):
             return not_(_sqlite_condition(child))
@@ -94,13 +94,12 @@ def _postgres_condition(node: Node) -> ColumnElement[bool] | None:
     expression = tsquery_expression(node)
     if expression is None:
         return None
-    tsquery = func.to_tsquery(literal_column("'mw_search'::regconfig"), expression)
-    return mention_view.c.id.in_(select(_mentions.c.id).where(_mentions.c.search_vector.op("@@")(tsquery)))
+    return _search_vector.op("@@")(func.to_tsquery(literal_column("'mw_search'::regconfig"), expression))
 
 
 def fulltext_condition(dialect: str, query: Query) -> ColumnElement[bool] | None:
-    """The SQL condition on mention_view.id for `query` on this database (None: any row;
-    on PostgreSQL candidates still need Query.matches_fields, see needs_recheck)."""
+    """The SQL condition on `mentions` for `query` on this database (None: any row; on
+    PostgreSQL candidates still need Query.matches_fields, see needs_recheck)."""
     return _sqlite_condition(query.root) if dialect == "sqlite" else _postgres_condition(query.root)
 
 
@@ -114,31 +113,61 @@ def _happened_between(since: datetime | None, until: datetime | None) -> ColumnE
     def within(column: ColumnElement[datetime]) -> ColumnElement[bool]:
         return and_(*([column >= since] if since else []), *([column < until] if until else []))
 
-    v = mention_view.c
-    return or_(within(v.published_at), and_(v.published_at.is_(None), within(v.fetched_at)))
+    return or_(within(_m.published_at), and_(_m.published_at.is_(None), within(_m.fetched_at)))
 
 
-def _statement(dialect: str, filters: MentionFilter) -> Select[Any]:
-    v = mention_view.c
+def _rating_5() -> ColumnElement[float]:
+    """mention_view.rating_5 on the mentions table (tests check that the two agree)."""
+    best, worst = func.coalesce(_m.rating_best, 5), func.coalesce(_m.rating_worst, 1)
+    share = (_m.rating - worst) / func.nullif(best - worst, 0)
+    clamped = case((share < 0, 0.0), (share > 1, 1.0), else_=share)
+    return case((best > worst, 1 + 4.0 * clamped), else_=null())
+
+
+def _labelled(label: str) -> ColumnElement[bool]:
+    # The effective label, spelled on plain columns so that the planner can estimate it.
+    score = SentimentScore.__table__.c  # type: ignore[attr-defined]
+    effective = or_(score.manual_label == label, and_(score.manual_label.is_(None), score.label == label))
+    return exists().where(score.mention_id == _m.id, effective)
+
+
+def _in_state(state: str) -> ColumnElement[bool]:
+    handling = Handling.__table__.c  # type: ignore[attr-defined]
+    if state == HandlingState.new:
+        return ~exists().where(handling.mention_id == _m.id, handling.state != HandlingState.new.value)
+    return exists().where(handling.mention_id == _m.id, handling.state == state)
+
+
+def _conditions(dialect: str, filters: MentionFilter) -> list[ColumnElement[bool]]:
+    """Filters on `mentions` and EXISTS on its scores and handling, not on the view: the
+    planners see indexed columns and real statistics, and can walk the newest first."""
     conditions: list[ColumnElement[bool]] = []
     if filters.query is not None and (fulltext := fulltext_condition(dialect, filters.query)) is not None:
         conditions.append(fulltext)
-    for col, value in (
-        (v.brand, filters.brand),
-        (v.source, filters.source),
-        (v.language, filters.language),
-        (v.sentiment, filters.sentiment),
-        (v.handled, filters.state),
-    ):
-        if value is not None:
-            conditions.append(col == value)
+    if filters.brand is not None:
+        conditions.append(_m.brand_id == select(Brand.id).where(Brand.name == filters.brand).scalar_subquery())
+    if filters.source is not None:
+        conditions.append(_m.source_id == select(Source.id).where(Source.name == filters.source).scalar_subquery())
+    if filters.language is not None:
+        conditions.append(_m.language == filters.language)
+    if filters.sentiment is not None:
+        conditions.append(_labelled(filters.sentiment))
+    if filters.state is not None:
+        conditions.append(_in_state(filters.state))
     if filters.rating_min is not None:
-        conditions.append(v.rating_5 >= filters.rating_min)
+        conditions.append(_rating_5() >= filters.rating_min)
     if filters.rating_max is not None:
-        conditions.append(v.rating_5 <= filters.rating_max)
+        conditions.append(_rating_5() <= filters.rating_max)
     if filters.since is not None or filters.until is not None:
         conditions.append(_happened_between(filters.since, filters.until))
-    return select(mention_view).where(*conditions).order_by(v.id.desc())
+    return conditions
+
+
+def _page(conditions: list[ColumnElement[bool]], before_id: int | None, size: int) -> Select[Any]:
+    """A page of mention_view rows: the ids found on `mentions`, then their view rows."""
+    below = [_m.id < before_id] if before_id is not None else []
+    ids = select(_m.id).where(*conditions, *below).order_by(_m.id.desc()).limit(size)
+    return select(mention_view).where(mention_view.c.id.in_(ids)).order_by(mention_view.c.id.desc())
 
 
 def search_mentions(
@@ -155,13 +184,12 @@ def search_mentions(
     without `limit` it streams every match in batches, for exports of any size.
     """
     dialect = session.get_bind().dialect.name
-    statement = _statement(dialect, filters)
+    conditions = _conditions(dialect, filters)
     recheck = filters.query if filters.query is not None and needs_recheck(dialect) else None
     remaining = limit
     while remaining is None or remaining > 0:
-        page = statement if before_id is None else statement.where(mention_view.c.id < before_id)
         fetch = batch_size if remaining is None or recheck is not None else min(batch_size, remaining)
-        rows = session.execute(page.limit(fetch)).mappings().all()
+        rows = session.execute(_page(conditions, before_id, fetch)).mappings().all()
         for row in rows:
             if recheck is None or recheck.matches_fields((row["title"], row["text"])):
                 yield dict(row)

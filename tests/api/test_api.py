@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
+from alerts.digest.metrics import rating_summary, response_summary, sentiment_counts
+from alerts.digest.weeks import IsoWeek
 from mentionwatch.api import create_app
+from mentionwatch.api.reports import weekly_series
 from mentionwatch.api.tokens import Scope, create_token
 from mentionwatch.settings import Settings
 from store.db import session_scope
+from store.models import Brand
 from tests.analyst.sample_store import fill_sample_store
 
 
@@ -154,3 +160,23 @@ def test_brands_sources_and_docs(api: Api) -> None:
     for path in ("/mentions", "/mentions/{mention_id}", "/mentions/{mention_id}/handle",
                  "/mentions/{mention_id}/relabel", "/metrics", "/brands", "/sources", "/slack/actions"):
         assert path in paths
+
+
+def test_weekly_series_equals_the_digest_week_by_week(engine: Engine) -> None:
+    """The API's two-query series must give the digest's numbers for every week."""
+    fill_sample_store(engine)
+    with session_scope(engine) as session:
+        brand = session.exec(select(Brand).where(Brand.name == "Zamówko")).one()
+        assert brand.id is not None
+        series = weekly_series(session, brand, 8, IsoWeek(2026, 45))["weeks"]
+        for week in series:
+            period = IsoWeek.parse(week["week"]).period(ZoneInfo(brand.timezone))
+            counts = sentiment_counts(session, brand_id=brand.id, period=period)
+            ratings = rating_summary(session, brand_id=brand.id, period=period)
+            responses = response_summary(session, brand_id=brand.id, period=period)
+            median = responses.median_response.total_seconds() if responses.median_response else None
+            assert (week["mentions"], week["negative"], week["net_sentiment"]) == (
+                counts.total, counts.negative, counts.net_sentiment)
+            assert (week["ratings"], week["avg_rating"]) == (ratings.count, ratings.average)
+            assert (week["response_rate"], week["median_first_response_seconds"]) == (responses.response_rate, median)
+    assert sum(w["mentions"] for w in series) == 7
