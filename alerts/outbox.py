@@ -6,8 +6,8 @@ failure puts it back to pending with a later `next_attempt_at`. `attempts` count
 posts that were started: a row with attempts > 0 may already be in Slack, so the sender
 looks for it there before posting again.
 
-Queueing is idempotent twice over: candidates are mentions without a row for the channel,
-and the insert does nothing on the (mention, channel) unique key. Claiming is safe with
+Queueing is idempotent twice over: candidates are mentions without a row, and the insert
+does nothing on the (mention, channel) unique key. Claiming is safe with
 several senders: one UPDATE ... RETURNING moves pending rows to sending, with
 `FOR UPDATE SKIP LOCKED` on PostgreSQL and the `status = 'pending'` condition of the
 UPDATE itself on SQLite, where writers take turns.
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -97,7 +97,7 @@ def _enqueue_brand(session: Session, brand: BrandConfig, channel: str, *, now: d
     rules = BrandRules(brand.alerts)
     qualifying = [
         (mention, verdict)
-        for mention, source_name, score in _candidates(session, brand_id, channel, rules, since=now - LOOKBACK)
+        for mention, source_name, score in _candidates(session, brand_id, rules, since=now - LOOKBACK)
         if (verdict := rules.evaluate(_facts(mention, source_name, score))) is not None
     ]
     if not qualifying:
@@ -125,17 +125,18 @@ def _enqueue_brand(session: Session, brand: BrandConfig, channel: str, *, now: d
 
 
 def _candidates(
-    session: Session, brand_id: int, channel: str, rules: BrandRules, *, since: datetime
+    session: Session, brand_id: int, rules: BrandRules, *, since: datetime
 ) -> list[tuple[Mention, str, SentimentScore | None]]:
-    """Recent mentions of the brand without a row for the channel that may qualify."""
+    """Recent mentions of the brand, never queued, that may qualify.
+
+    Queued in any channel counts: moving a brand to a new channel, or from the console to
+    Slack, must not post its recent alerts again.
+    """
     statement = (
         select(Mention, Source.name, SentimentScore)
         .join(Source, col(Source.id) == col(Mention.source_id))
         .outerjoin(SentimentScore, col(SentimentScore.mention_id) == col(Mention.id))
-        .outerjoin(
-            AlertOutbox,
-            and_(col(AlertOutbox.mention_id) == col(Mention.id), col(AlertOutbox.channel) == channel),
-        )
+        .outerjoin(AlertOutbox, col(AlertOutbox.mention_id) == col(Mention.id))
         .where(
             col(Mention.brand_id) == brand_id,
             col(AlertOutbox.id).is_(None),
@@ -279,15 +280,11 @@ def _update_claimed(engine: Engine, row_id: int, **values: Any) -> bool:
 
 def start_attempt(engine: Engine, row_id: int, *, now: datetime, thread_ts: str | None) -> bool:
     """Record, before posting, that a post starts and into which thread."""
-    return _update_claimed(
-        engine, row_id, attempts=AlertOutbox.attempts + 1, claimed_at=now, thread_ts=thread_ts
-    )
+    return _update_claimed(engine, row_id, attempts=AlertOutbox.attempts + 1, claimed_at=now, thread_ts=thread_ts)
 
 
 def mark_sent(engine: Engine, row_id: int, *, now: datetime, slack_ts: str | None) -> bool:
-    return _update_claimed(
-        engine, row_id, status=OutboxStatus.sent, sent_at=now, slack_ts=slack_ts, last_error=None
-    )
+    return _update_claimed(engine, row_id, status=OutboxStatus.sent, sent_at=now, slack_ts=slack_ts, last_error=None)
 
 
 def mark_failed(engine: Engine, row_id: int, *, reason: str) -> bool:

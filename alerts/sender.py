@@ -164,10 +164,12 @@ def _send_row(
         outbox.mark_failed(engine, row.id, reason=str(exc))
         stats.failed += 1
         stats.errors.append(f"alert {row.id} to {row.channel}: {exc}")
-        log.error("alert %s to %s failed for good: %s (see `mentionwatch alerts list --failed`)", row.id, row.channel, exc)
+        log.error(
+            "alert %s to %s failed for good: %s (see `mentionwatch alerts list --failed`)", row.id, row.channel, exc
+        )
         return True
     except TransientSendError as exc:
-        wait = min(policy.retry_delay * 2 ** row.attempts, policy.max_retry_delay)
+        wait = min(policy.retry_delay * 2**row.attempts, policy.max_retry_delay)
         outbox.release(engine, row.id, at=clock() + wait, reason=str(exc))
         stats.retrying += 1
         log.warning("alert %s to %s: %s; trying again in %s", row.id, row.channel, exc, wait)

@@ -83,7 +83,7 @@ def _field(label: str, value: str) -> dict[str, str]:
 def mention_message(alert: MentionAlert) -> SlackMessage:
     urgent = "🚨 Urgent: " if alert.urgent else ""
     header = trim(f"{urgent}Negative mention of {alert.brand} on {alert.source}", _HEADER_LIMIT)
-    author = escape(alert.author) if alert.author else "unknown"
+    author = escape(trim(alert.author, 100)) if alert.author else "unknown"
     body = escape(trim(alert.text, TEXT_LIMIT))
     if alert.title:
         body = f"*{escape(trim(alert.title, 200))}*\n{body}"
@@ -121,7 +121,8 @@ def mention_message(alert: MentionAlert) -> SlackMessage:
             ],
         }
     )
-    text = trim(f"{urgent}Negative mention of {alert.brand} on {alert.source}: {alert.text}", 300)
+    # The notification's text: what phones and the sidebar show.
+    text = escape(trim(f"{urgent}Negative mention of {alert.brand} on {alert.source}: {alert.text}", 300))
     return SlackMessage(text=text, blocks=blocks, metadata=metadata(alert.outbox_id, alert.mention_id, alert.brand))
 
 
@@ -136,7 +137,10 @@ def spike_message(alert: SpikeAlert) -> SlackMessage:
         {"type": "header", "text": {"type": "plain_text", "text": trim(text, _HEADER_LIMIT), "emoji": True}},
         {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": "Each mention follows in this message's thread, so the channel stays readable."},
+            "text": {
+                "type": "mrkdwn",
+                "text": "Each mention follows in this message's thread, so the channel stays readable.",
+            },
         },
     ]
     return SlackMessage(text=text, blocks=blocks, metadata=metadata(alert.outbox_id, None, alert.brand))
@@ -146,7 +150,9 @@ def render(alert: Alert) -> SlackMessage:
     return mention_message(alert) if isinstance(alert, MentionAlert) else spike_message(alert)
 
 
-def _button(text: str, action_id: str, value: str, *, url: str | None = None, style: str | None = None) -> dict[str, Any]:
+def _button(
+    text: str, action_id: str, value: str, *, url: str | None = None, style: str | None = None
+) -> dict[str, Any]:
     button: dict[str, Any] = {
         "type": "button",
         "text": {"type": "plain_text", "text": text},

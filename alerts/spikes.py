@@ -87,7 +87,9 @@ def check_volume(session: Session, *, brand_id: int, now: datetime, adding: int,
         )
     ).all()
     counts = hourly_counts(history, start=baseline_start, end=recent_start, window=rule.window)
-    return SpikeCheck(count=int(recent) + adding, mean=statistics.fmean(counts), stdev=statistics.pstdev(counts), rule=rule)
+    return SpikeCheck(
+        count=int(recent) + adding, mean=statistics.fmean(counts), stdev=statistics.pstdev(counts), rule=rule
+    )
 
 
 def open_spike(session: Session, *, brand_id: int, channel: str, now: datetime, rule: SpikeRule) -> AlertOutbox | None:

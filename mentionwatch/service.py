@@ -200,7 +200,9 @@ def digest_jobs(engine: Engine, settings: Settings, config: Config) -> list[Serv
             return Counts()
 
         trigger = CronTrigger(**DIGEST_CRON, timezone=brand.tz)
-        jobs.append(ServiceJob(f"digest-{brand.name}", run, trigger, run_at_start=False, misfire_grace=DIGEST_MISFIRE_GRACE))
+        jobs.append(
+            ServiceJob(f"digest-{brand.name}", run, trigger, run_at_start=False, misfire_grace=DIGEST_MISFIRE_GRACE)
+        )
     return jobs
 
 

@@ -85,7 +85,9 @@ def send(
 @alerts_app.command("list")
 def list_alerts(
     ctx: typer.Context,
-    failed: Annotated[bool, typer.Option("--failed", help="Only alerts that failed for good, with the reason.")] = False,
+    failed: Annotated[
+        bool, typer.Option("--failed", help="Only alerts that failed for good, with the reason.")
+    ] = False,
     limit: Annotated[int, typer.Option(help="How many, newest first.", min=1)] = 50,
 ) -> None:
     """List queued and sent alerts, newest first; --failed shows why some were not sent.

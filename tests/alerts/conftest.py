@@ -18,7 +18,16 @@ from alerts.slack_client import SlackTransport, make_client
 from mentionwatch.config import Config, parse_config
 from mentionwatch.settings import Settings
 from store.db import session_scope
-from store.queries import BrandSpec, SourceSpec, get_brand, get_source, relabel, save_mention, save_score, sync_brands_and_sources
+from store.queries import (
+    BrandSpec,
+    SourceSpec,
+    get_brand,
+    get_source,
+    relabel,
+    save_mention,
+    save_score,
+    sync_brands_and_sources,
+)
 from tests.fakes.slack_api import FakeSlack
 
 CHANNELS = {"acme-alerts": "C0ACME01", "globex-alerts": "C0GLOBEX", "initech-alerts": "C0INITEC"}
@@ -93,8 +102,12 @@ def add_mention(
         source_row = get_source(session, name=source or f"{brand.lower()}-reviews")
         assert brand_row and brand_row.id and source_row and source_row.id
         _, mention = save_mention(
-            session, source_id=source_row.id, brand_id=brand_row.id, dedup_key=f"k{number}",
-            content_hash=f"h{number}", fields=fields,
+            session,
+            source_id=source_row.id,
+            brand_id=brand_row.id,
+            dedup_key=f"k{number}",
+            content_hash=f"h{number}",
+            fields=fields,
         )
         if fetched_at is not None:
             mention.fetched_at = fetched_at
@@ -102,9 +115,13 @@ def add_mention(
             rest = (1 - negative) / 2
             label = "negative" if negative >= max(rest, 0.34) else "neutral"
             save_score(
-                session, mention=mention, label=label, score=negative,
+                session,
+                mention=mention,
+                label=label,
+                score=negative,
                 probabilities={"negative": negative, "neutral": rest, "positive": rest},
-                model_name="test", model_version="1",
+                model_name="test",
+                model_version="1",
             )
         session.flush()
         assert mention.id is not None
@@ -144,7 +161,9 @@ def world(sqlite_engine: Engine, sqlite_url: str, slack: FakeSlack) -> World:
     config = make_config()
     sync(sqlite_engine, config)
     settings = Settings(
-        database_url=sqlite_url, slack_token=SecretStr(slack.token), slack_base_url=slack.base_url,
+        database_url=sqlite_url,
+        slack_token=SecretStr(slack.token),
+        slack_base_url=slack.base_url,
         slack_signing_secret=SecretStr("signing-secret"),
     )
     return World(sqlite_engine, config, settings, slack)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from pydantic import SecretStr
 import pytest
+from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -24,7 +24,7 @@ def rows(engine: Engine) -> list[AlertOutbox]:
         return list(session.exec(select(AlertOutbox).order_by(AlertOutbox.id)))  # type: ignore[arg-type]
 
 
-def test_qualifying_mentions_are_queued_once_per_channel(engine: Engine) -> None:
+def test_qualifying_mentions_are_queued_once(engine: Engine) -> None:
     config = make_config()
     sync(engine, config)
     negative = add_mention(engine, negative=0.9)
@@ -41,6 +41,18 @@ def test_qualifying_mentions_are_queued_once_per_channel(engine: Engine) -> None
     assert (first, second) == (3, 0)
     assert [r.mention_id for r in queued] == [negative, low_stars, relabeled]
     assert {(r.channel, r.status, r.kind) for r in queued} == {("#acme-alerts", OutboxStatus.pending, "mention")}
+
+
+def test_a_new_channel_does_not_queue_alerted_mentions_again(engine: Engine) -> None:
+    config = make_config()
+    sync(engine, config)
+    add_mention(engine)
+    assert enqueue(engine, config=config, settings=SETTINGS) == 1
+    moved = make_config(brands={"Acme": "#acme-new"})
+    assert enqueue(engine, config=moved, settings=SETTINGS) == 0
+    add_mention(engine)
+    assert enqueue(engine, config=moved, settings=SETTINGS) == 1
+    assert [r.channel for r in rows(engine)] == ["#acme-alerts", "#acme-new"]
 
 
 def test_old_mentions_are_not_looked_at_again(engine: Engine) -> None:
@@ -65,9 +77,11 @@ def test_a_brand_without_a_channel_is_an_error_only_when_slack_is_used(engine: E
     add_mention(engine)
     with pytest.raises(AlertSetupError, match="brand 'Acme' has no Slack channel"):
         enqueue(engine, config=config, settings=SETTINGS)
-    assert enqueue(engine, config=config, settings=Settings(slack_channel="#default")) == 1
     assert enqueue(engine, config=config, settings=Settings()) == 1
-    assert [r.channel for r in rows(engine)] == ["#default", "console"]
+    assert [r.channel for r in rows(engine)] == ["console"]
+    add_mention(engine)
+    assert enqueue(engine, config=config, settings=Settings(slack_channel="#default")) == 1
+    assert [r.channel for r in rows(engine)] == ["console", "#default"]
 
 
 def test_concurrent_senders_claim_each_row_once(engine: Engine) -> None:

@@ -105,7 +105,9 @@ def test_fault_a_sender_killed_between_posting_and_recording_loses_and_doubles_n
     # Four recorded; the batch's other five still claimed, one of them posted but not recorded.
     assert statuses(world) == Counter({OutboxStatus.sent: 4, OutboxStatus.sending: 5})
     with session_scope(world.engine) as session:
-        started = session.exec(select(AlertOutbox).where(AlertOutbox.status == "sending", AlertOutbox.attempts > 0)).all()
+        started = session.exec(
+            select(AlertOutbox).where(AlertOutbox.status == "sending", AlertOutbox.attempts > 0)
+        ).all()
     assert len(started) == 1
     assert len(world.slack.messages()) == 5
 

@@ -14,7 +14,9 @@ def facts(**kwargs: object) -> MentionFacts:
     return MentionFacts(**values)  # type: ignore[arg-type]
 
 
-RULES = BrandRules(AlertRules(min_negative=0.6, max_rating=2, critical_words=["oszustwo", "отзыв", "recall", "data leak"]))
+RULES = BrandRules(
+    AlertRules(min_negative=0.6, max_rating=2, critical_words=["oszustwo", "отзыв", "recall", "data leak"])
+)
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,8 @@ from mentionwatch.settings import Settings
 from store.db import session_scope
 from store.models import AlertOutbox, OutboxStatus, utcnow
 from tests.alerts.conftest import CHANNELS, FAST, World, add_mention, fast_transport, posted_mention_ids
-from tests.fakes.slack_api import Fault, FakeSlack, Message
+from tests.fakes.slack_api import FakeSlack, Fault, Message
+
 
 def send_until_done(world: World, transport: SlackTransport, passes: int = 20) -> SendStats:
     total = SendStats()
@@ -43,8 +44,12 @@ def test_each_negative_mention_is_posted_once_with_what_is_needed_to_answer(worl
     add_mention(world.engine, text="Lovely, thank you", negative=0.02)
     other = add_mention(world.engine, brand="Globex", negative=0.81)
 
-    stats = send_alerts(world.engine, world.settings, world.config, transport=fast_transport(world.settings), policy=FAST)
-    again = send_alerts(world.engine, world.settings, world.config, transport=fast_transport(world.settings), policy=FAST)
+    stats = send_alerts(
+        world.engine, world.settings, world.config, transport=fast_transport(world.settings), policy=FAST
+    )
+    again = send_alerts(
+        world.engine, world.settings, world.config, transport=fast_transport(world.settings), policy=FAST
+    )
 
     assert (stats.enqueued, stats.sent, again.enqueued, again.sent) == (2, 2, 0, 0)
     assert posted_mention_ids(world.slack) == Counter({bad: 1, other: 1})
@@ -68,10 +73,14 @@ def test_each_negative_mention_is_posted_once_with_what_is_needed_to_answer(worl
 def _fault_plan(seed: int, count: int) -> list[Fault]:
     rng = random.Random(seed)
     kinds = [
-        None, None, None,
+        None,
+        None,
+        None,
         Fault.rate_limited(retry_after=0),
-        Fault.server_error(), Fault.server_error(after=True),
-        Fault.dropped(), Fault.dropped(after=True),
+        Fault.server_error(),
+        Fault.server_error(after=True),
+        Fault.dropped(),
+        Fault.dropped(after=True),
         Fault.slow(0.6, after=True),
     ]
     return [f for f in (rng.choice(kinds) for _ in range(count)) if f is not None] or [Fault.server_error(after=True)]
@@ -119,7 +128,10 @@ def test_fault_crash_after_posting_is_recorded_on_restart_without_a_second_post(
         transport.deliver(row, load_alert(session, row), thread_ts=None)  # posted, never recorded
 
     stats = send_alerts(
-        world.engine, world.settings, world.config, transport=transport,
+        world.engine,
+        world.settings,
+        world.config,
+        transport=transport,
         policy=SendPolicy(reclaim_after=timedelta(0), retry_delay=timedelta(0)),
     )
 
@@ -134,7 +146,9 @@ def test_fault_permanent_errors_fail_their_rows_and_the_rest_go_on(world: World,
     add_mention(world.engine, brand="Initech")
     fine = add_mention(world.engine, brand="Acme")
 
-    stats = send_alerts(world.engine, world.settings, world.config, transport=fast_transport(world.settings), policy=FAST)
+    stats = send_alerts(
+        world.engine, world.settings, world.config, transport=fast_transport(world.settings), policy=FAST
+    )
 
     assert (stats.sent, stats.failed) == (1, 2)
     assert posted_mention_ids(world.slack) == Counter({fine: 1})
@@ -146,7 +160,9 @@ def test_fault_rate_limits_are_waited_out_not_failed(world: World) -> None:
     mention = add_mention(world.engine)
     world.slack.inject("chat.postMessage", Fault.rate_limited(retry_after=0), Fault.rate_limited(retry_after=0))
 
-    stats = send_alerts(world.engine, world.settings, world.config, transport=fast_transport(world.settings), policy=FAST)
+    stats = send_alerts(
+        world.engine, world.settings, world.config, transport=fast_transport(world.settings), policy=FAST
+    )
 
     assert (stats.sent, stats.retrying) == (1, 0)
     assert posted_mention_ids(world.slack) == Counter({mention: 1})

@@ -116,7 +116,9 @@ def test_bad_or_old_signatures_are_refused_and_change_nothing(
     assert world.slack.messages()[0].edits == 0
 
 
-def test_clicks_for_unknown_mentions_are_answered_and_ignored(world: World, client: TestClient, posted: tuple[int, Message]) -> None:
+def test_clicks_for_unknown_mentions_are_answered_and_ignored(
+    world: World, client: TestClient, posted: tuple[int, Message]
+) -> None:
     _, message = posted
     body = click(message, ACTION_HANDLED, "999999")
     assert client.post("/slack/actions", content=body, headers=signed(body)).status_code == 200

@@ -15,15 +15,23 @@ from tests.alerts.conftest import CHANNELS, FAST, World, add_mention, fast_trans
 
 
 def _send_at(world: World, at: datetime) -> None:
-    send_alerts(world.engine, world.settings, world.config, transport=fast_transport(world.settings), policy=FAST,
-                clock=lambda: at)
+    send_alerts(
+        world.engine,
+        world.settings,
+        world.config,
+        transport=fast_transport(world.settings),
+        policy=FAST,
+        clock=lambda: at,
+    )
 
 
 def _backdate_outbox(engine: Engine, hours_ago: list[float], now: datetime) -> None:
     """Alert history: one queued alert `h` hours before `now` for each h."""
     with session_scope(engine) as session:
         for h in hours_ago:
-            session.add(AlertOutbox(brand_id=1, channel="#acme-alerts", status="sent", created_at=now - timedelta(hours=h)))
+            session.add(
+                AlertOutbox(brand_id=1, channel="#acme-alerts", status="sent", created_at=now - timedelta(hours=h))
+            )
 
 
 def test_hourly_counts_include_empty_hours() -> None:
@@ -67,11 +75,11 @@ def test_a_storm_of_200_negatives_in_10_minutes_gives_one_spike_alert_and_a_thre
 
 def test_after_the_window_a_lasting_storm_gets_a_new_spike_alert(world: World) -> None:
     start = utcnow()
-    for i in range(12):
+    for _ in range(12):
         add_mention(world.engine, fetched_at=start)
     _send_at(world, start)
     later = start + timedelta(minutes=61)
-    for i in range(12):
+    for _ in range(12):
         add_mention(world.engine, fetched_at=later)
     _send_at(world, later)
     top_level = [m for m in world.slack.messages(CHANNELS["acme-alerts"]) if m.thread_ts is None]

@@ -223,7 +223,13 @@ class FakeSlack:
         raise _ApiError("message_not_found")
 
     def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "url": "https://fake.slack.test/", "team": "Fake", "user": "mentionwatch", "user_id": "UBOT"}
+        return {
+            "ok": True,
+            "url": "https://fake.slack.test/",
+            "team": "Fake",
+            "user": "mentionwatch",
+            "user_id": "UBOT",
+        }
 
     def _post_message(self, params: dict[str, Any]) -> dict[str, Any]:
         channel_id = self._channel_id(params.get("channel"))
@@ -288,7 +294,9 @@ class FakeSlack:
         }
 
     def _list(self, params: dict[str, Any]) -> dict[str, Any]:
-        channels = [{"id": cid, "name": name, "is_member": cid not in self.not_in} for name, cid in self.channels.items()]
+        channels = [
+            {"id": cid, "name": name, "is_member": cid not in self.not_in} for name, cid in self.channels.items()
+        ]
         return {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
 
 
