@@ -199,3 +199,17 @@ def test_search_reads_the_view(engine: Engine) -> None:
     fill_sample_store(engine)
     with engine.connect() as conn:
         assert conn.execute(select(mention_view.c.id)).all()
+
+
+def test_rating_filters_agree_with_the_views_rating_5(engine: Engine) -> None:
+    ids = fill_sample_store(engine)
+    with session_scope(engine) as session:
+        session.execute(text("UPDATE mentions SET rating = 12, rating_best = 10, rating_worst = 0 WHERE id = :id"),
+                        {"id": ids["acme-1"]})  # above its scale: clamped to 5
+        ratings = {i: r for i, r in session.execute(select(mention_view.c.id, mention_view.c.rating_5))}
+    assert ratings[ids["acme-1"]] == 5
+    for threshold in sorted({r for r in ratings.values() if r is not None}):
+        at_least = {k for k, v in ids.items() if ratings[v] is not None and ratings[v] >= threshold}
+        at_most = {k for k, v in ids.items() if ratings[v] is not None and ratings[v] <= threshold}
+        assert _keys(engine, ids, rating_min=threshold) == at_least
+        assert _keys(engine, ids, rating_max=threshold) == at_most
