@@ -17,7 +17,16 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field
 
 from crawlers.items import MentionItem
-from crawlers.parsers.common import ApiModel, Page, ParseError, UtcTime, load_json, read_each, utc_or_none, validate
+from crawlers.parsers.common import (
+    ApiModel,
+    Page,
+    ParseError,
+    UtcTime,
+    load_json,
+    read_each,
+    utc_or_none,
+    validate,
+)
 
 APP = "https://bsky.app"
 POST_COLLECTION = "app.bsky.feed.post"

@@ -11,7 +11,14 @@ from collections.abc import Iterator
 from pydantic import Field
 
 from crawlers.items import MentionItem
-from crawlers.parsers.common import ApiModel, Page, UtcTime, load_json, read_each, validate
+from crawlers.parsers.common import (
+    ApiModel,
+    Page,
+    UtcTime,
+    load_json,
+    read_each,
+    validate,
+)
 
 ITEM_URL = "https://news.ycombinator.com/item?id={}"
 

@@ -16,7 +16,16 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from crawlers.items import MentionItem
-from crawlers.parsers.common import ApiModel, Page, ParseError, UtcTime, WebUrl, load_json, read_each, validate
+from crawlers.parsers.common import (
+    ApiModel,
+    Page,
+    ParseError,
+    UtcTime,
+    WebUrl,
+    load_json,
+    read_each,
+    validate,
+)
 
 _LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?([^";]+)"?')
 # Mastodon wraps the words of hashtags and mentions (`#<span>acme</span>`) and the

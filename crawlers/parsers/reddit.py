@@ -14,7 +14,15 @@ from typing import Any, Literal
 from urllib.parse import urljoin
 
 from crawlers.items import MentionItem
-from crawlers.parsers.common import ApiModel, Page, ParseError, UtcTime, load_json, read_each, validate
+from crawlers.parsers.common import (
+    ApiModel,
+    Page,
+    ParseError,
+    UtcTime,
+    load_json,
+    read_each,
+    validate,
+)
 
 SITE = "https://www.reddit.com"
 # What Reddit leaves of a deleted or removed comment.

@@ -12,8 +12,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from pydantic import Field
+
 from crawlers.items import MentionItem
-from crawlers.parsers.common import ApiModel, Page, ParseError, UtcTime, WebUrl, load_json, read_each, validate
+from crawlers.parsers.common import (
+    ApiModel,
+    Page,
+    ParseError,
+    UtcTime,
+    WebUrl,
+    load_json,
+    read_each,
+    validate,
+)
 
 
 class Owner(ApiModel):
@@ -30,7 +41,7 @@ class Question(ApiModel):
 
 
 class Wrapper(ApiModel):
-    items: list[object] = []
+    items: list[object] = Field(default_factory=list)
     has_more: bool = False
     quota_remaining: int | None = None
     backoff: int | None = None

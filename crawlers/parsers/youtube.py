@@ -16,7 +16,15 @@ from urllib.parse import urlencode
 from pydantic import Field
 
 from crawlers.items import MentionItem
-from crawlers.parsers.common import ApiModel, Page, ParseError, UtcTime, load_json, read_each, validate
+from crawlers.parsers.common import (
+    ApiModel,
+    Page,
+    ParseError,
+    UtcTime,
+    load_json,
+    read_each,
+    validate,
+)
 
 WATCH = "https://www.youtube.com/watch"
 CHANNEL = "https://www.youtube.com/channel/"
@@ -44,7 +52,7 @@ class ThreadSnippet(ApiModel):
 
 
 class Replies(ApiModel):
-    comments: list[Comment] = []
+    comments: list[Comment] = Field(default_factory=list)
 
 
 class Thread(ApiModel):
@@ -60,11 +68,11 @@ class ErrorDetail(ApiModel):
 class Error(ApiModel):
     code: int | None = None
     message: str | None = None
-    errors: list[ErrorDetail] = []
+    errors: list[ErrorDetail] = Field(default_factory=list)
 
 
 class ListReply(ApiModel):
-    items: list[object] = []
+    items: list[object] = Field(default_factory=list)
     next_page_token: str | None = Field(default=None, alias="nextPageToken")
     error: Error | None = None
 

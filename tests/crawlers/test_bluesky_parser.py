@@ -12,7 +12,13 @@ from hypothesis import HealthCheck, given, settings
 
 from crawlers.parsers import bluesky
 from crawlers.parsers.common import ParseError
-from tests.crawlers.recorded import assert_well_formed, damaged, parse_or_refuse, recorded_get, sample
+from tests.crawlers.recorded import (
+    assert_well_formed,
+    damaged,
+    parse_or_refuse,
+    recorded_get,
+    sample,
+)
 
 
 def test_recorded_search(shared_fixtures: Path) -> None:

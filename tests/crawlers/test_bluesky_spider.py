@@ -39,6 +39,7 @@ def test_search_by_cursor_then_since_the_last_post(settings: Settings, store_eng
         assert query(site.requested(SEARCH)[-1])["since"] == "2026-11-20T10:20:00Z"
 
 
+@pytest.mark.slow
 def test_recorded_search(settings: Settings, store_engine: Engine, shared_fixtures: Path) -> None:
     with SiteServer(routes={SEARCH: json_reply((shared_fixtures / "bluesky" / "searchPosts.body.json").read_bytes())}) as site:
         site.routes[f"{SEARCH}?q=redistricting&sort=latest&limit=100&cursor=25"] = json_reply(sample("bluesky", "search_posts_empty.json"))
@@ -46,11 +47,3 @@ def test_recorded_search(settings: Settings, store_engine: Engine, shared_fixtur
     # A bot posted one paper three times: the two copies are dropped as syndicated.
     assert (stats.errors, stats.pages, stats.new, stats.dropped) == (0, 2, 23, {"syndicated": 2})
     assert {m.language for m in stored(store_engine)} == {"en"}
-
-
-def test_an_xrpc_error_is_logged(settings: Settings, store_engine: Engine, capfd: pytest.CaptureFixture[str]) -> None:
-    error = json_reply('{"error": "InvalidRequest", "message": "Error: limit must be <= 100"}', status=400)
-    with SiteServer(routes={SEARCH: error}) as site:
-        stats = crawl_source(settings, {"type": "bluesky", "search": ["acme"], "base_url": site.base_url})
-    assert stats.errors == 1
-    assert "skipped: HTTP 400: XRPC error InvalidRequest: Error: limit must be <= 100" in capfd.readouterr().err

@@ -57,6 +57,7 @@ def test_reviews_paged_by_token_then_only_newer(settings: Settings, store_engine
         assert (again.errors, again.pages, again.new) == (0, 1, 0)
 
 
+@pytest.mark.slow
 def test_recorded_reviews(settings: Settings, store_engine: Engine, shared_fixtures: Path) -> None:
     folder = shared_fixtures / "googleplay"
 
@@ -69,11 +70,3 @@ def test_recorded_reviews(settings: Settings, store_engine: Engine, shared_fixtu
     # 40 reviews, then a page with two versions of one more review: saved, then updated.
     assert (stats.errors, stats.pages, stats.new, stats.updated) == (0, 2, 41, 1)
     assert {m.rating for m in stored(store_engine)} == {1.0, 2.0, 3.0, 4.0, 5.0}
-
-
-def test_without_an_app_id_nothing_is_fetched(settings: Settings, store_engine: Engine, capfd: pytest.CaptureFixture[str]) -> None:
-    with SiteServer() as site:
-        stats = crawl_source(settings, {"type": "googleplay", "base_url": site.base_url})
-        assert site.requested(BATCH) == []
-    assert stats.errors == 1
-    assert "source=src: not crawled: source type 'googleplay' needs options.app_id" in capfd.readouterr().err

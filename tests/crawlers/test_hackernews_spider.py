@@ -40,6 +40,7 @@ def test_search_pages_then_only_newer(settings: Settings, store_engine: Engine) 
         assert query(site.requested(SEARCH)[-1])["numericFilters"] == "created_at_i>1795168800"
 
 
+@pytest.mark.slow
 def test_recorded_algolia_reply(settings: Settings, store_engine: Engine, shared_fixtures: Path) -> None:
     entries = json.loads((shared_fixtures / "hackernews" / "algolia_fixtures.json").read_text(encoding="utf-8"))
     reply = next(e["reply"] for e in entries if e["url"] == "/api/v1/search_by_date?hitsPerPage=1&tags=(comment)&query=apple")
@@ -51,14 +52,3 @@ def test_recorded_algolia_reply(settings: Settings, store_engine: Engine, shared
     assert (stats.errors, stats.new, stats.unchanged) == (0, 1, 1)
     (comment,) = stored(store_engine)
     assert comment.text.startswith("Yeah the article seems stupid, while technically they aren't contributing")
-
-
-def test_a_broken_second_page_keeps_the_first_and_the_cursor_waits(
-    settings: Settings, store_engine: Engine, capfd: pytest.CaptureFixture[str]
-) -> None:
-    with SiteServer(routes={SEARCH: _pages}) as site:
-        site.routes[f"{SEARCH}?query=acme&tags=%28story%2Ccomment%29&hitsPerPage=100&page=1"] = json_reply('{"hits": [{"objectID": 1')
-        stats = crawl_source(settings, {"type": "hackernews", "search": ["acme"], "base_url": site.base_url})
-    assert (stats.errors, stats.new) == (1, 2)
-    assert f"source=src url={site.base_url}{SEARCH}?query=acme&tags=%28story%2Ccomment%29&hitsPerPage=100&page=1: skipped: not JSON" in capfd.readouterr().err
-    assert cursors(store_engine) == {}

@@ -12,7 +12,13 @@ from hypothesis import HealthCheck, given, settings
 
 from crawlers.parsers import mastodon
 from crawlers.parsers.common import ParseError
-from tests.crawlers.recorded import assert_well_formed, damaged, parse_or_refuse, recorded_get, sample
+from tests.crawlers.recorded import (
+    assert_well_formed,
+    damaged,
+    parse_or_refuse,
+    recorded_get,
+    sample,
+)
 
 
 @pytest.mark.parametrize(

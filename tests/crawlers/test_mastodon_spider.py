@@ -48,6 +48,7 @@ def test_tag_timeline_paged_by_max_id(settings: Settings, store_engine: Engine) 
     assert cursors(store_engine) == {"#acme": "2026-11-20T10:20:00+00:00"}
 
 
+@pytest.mark.slow
 def test_status_search_with_a_token_from_the_environment(
     settings: Settings, store_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -63,16 +64,7 @@ def test_status_search_with_a_token_from_the_environment(
     assert (stats.errors, stats.new) == (0, 2)
 
 
-def test_a_refusal_is_logged_with_the_server_s_reason(
-    settings: Settings, store_engine: Engine, capfd: pytest.CaptureFixture[str]
-) -> None:
-    refusal = json_reply('{"error": "This method requires an authenticated user"}', status=401)
-    with SiteServer(routes={"/api/v2/search": refusal}) as site:
-        stats = crawl_source(settings, {"type": "mastodon", "search": ["acme"], "base_url": site.base_url})
-    assert (stats.errors, stats.new) == (1, 0)
-    assert "skipped: HTTP 401: Mastodon error: This method requires an authenticated user" in capfd.readouterr().err
-
-
+@pytest.mark.slow
 def test_recorded_hashtag_timeline(settings: Settings, store_engine: Engine, shared_fixtures: Path) -> None:
     recorded = recorded_get(shared_fixtures / "mastodon" / "test_hashtag_tl.yaml", "/timelines/tag/hoot")
     with SiteServer() as site:

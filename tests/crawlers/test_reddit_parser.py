@@ -12,7 +12,13 @@ from hypothesis import HealthCheck, given, settings
 
 from crawlers.parsers import reddit
 from crawlers.parsers.common import ParseError
-from tests.crawlers.recorded import assert_well_formed, cassette, damaged, parse_or_refuse, sample
+from tests.crawlers.recorded import (
+    assert_well_formed,
+    cassette,
+    damaged,
+    parse_or_refuse,
+    sample,
+)
 
 
 @pytest.mark.parametrize(

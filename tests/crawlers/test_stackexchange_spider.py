@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import json
 from pathlib import Path
 
 import pytest
@@ -50,23 +49,7 @@ def test_questions_paged_after_the_backoff_then_from_the_last_date(settings: Set
         assert query(site.requested(SEARCH)[-1])["fromdate"] == "1795170000"
 
 
-def test_a_spent_quota_stops_paging(settings: Settings, store_engine: Engine, capfd: pytest.CaptureFixture[str]) -> None:
-    spent = json.loads(sample("stackexchange", "search_advanced_page1.json"))
-    spent.update(quota_remaining=0, backoff=None)
-    with SiteServer(routes={SEARCH: _gzipped(json.dumps(spent).encode())}) as site:
-        stats = crawl_source(settings, {"type": "stackexchange", "search": ["acme"], "base_url": site.base_url})
-        assert len(site.requested(SEARCH)) == 1
-    assert (stats.errors, stats.new) == (0, 2)
-    assert "the daily API quota is spent; stopping here" in capfd.readouterr().err
-
-
-def test_an_api_error_is_logged_with_its_name(settings: Settings, store_engine: Engine, capfd: pytest.CaptureFixture[str]) -> None:
-    with SiteServer(routes={SEARCH: _gzipped(sample("stackexchange", "error_throttle.json"), status=400)}) as site:
-        stats = crawl_source(settings, {"type": "stackexchange", "search": ["acme"], "base_url": site.base_url})
-    assert (stats.errors, stats.new) == (1, 0)
-    assert "skipped: HTTP 400: Stack Exchange error 502 throttle_violation: too many requests from this IP" in capfd.readouterr().err
-
-
+@pytest.mark.slow
 def test_recorded_wrapper_of_another_method(settings: Settings, store_engine: Engine, shared_fixtures: Path) -> None:
     # A real 2.x reply whose items are no questions: each is skipped with its reason.
     with SiteServer(routes={SEARCH: _gzipped((shared_fixtures / "stackexchange" / "stackapi_sites.json").read_bytes())}) as site:

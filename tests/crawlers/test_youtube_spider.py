@@ -61,28 +61,7 @@ def test_comment_threads_of_a_video_link(
     assert cursors(store_engine) == {"vidAcme001": "2026-11-20T11:00:00+00:00"}
 
 
-def test_channel_search_and_a_spent_quota(
-    settings: Settings, store_engine: Engine, api_key: str, capfd: pytest.CaptureFixture[str]
-) -> None:
-    with SiteServer(routes={THREADS: json_reply(sample("youtube", "error_quota.json"), status=403)}) as site:
-        source = {"type": "youtube", "search": ["acme"], "options": {"api_key_env": api_key, "channel_id": "UCacme"}, "base_url": site.url("/youtube/v3")}
-        stats = crawl_source(settings, source)
-        (request,) = site.requested(THREADS)
-    assert (query(request)["allThreadsRelatedToChannelId"], query(request)["searchTerms"]) == ("UCacme", "acme")
-    assert (stats.errors, stats.new) == (1, 0)
-    assert "skipped: HTTP 403: YouTube API error 403 (quotaExceeded)" in capfd.readouterr().err
-    assert cursors(store_engine) == {}
-
-
-def test_a_missing_key_fetches_nothing(settings: Settings, store_engine: Engine, capfd: pytest.CaptureFixture[str]) -> None:
-    with SiteServer() as site:
-        source = {"type": "youtube", "options": {"api_key_env": "NO_SUCH_VARIABLE_MW", "video_ids": ["x"]}, "base_url": site.url("/youtube/v3")}
-        stats = crawl_source(settings, source)
-        assert site.requested(THREADS) == []
-    assert stats.errors == 1
-    assert "not crawled: the environment variable NO_SUCH_VARIABLE_MW (options.api_key_env) is not set" in capfd.readouterr().err
-
-
+@pytest.mark.slow
 def test_recorded_threads(settings: Settings, store_engine: Engine, api_key: str, shared_fixtures: Path) -> None:
     folder = shared_fixtures / "youtube"
 
