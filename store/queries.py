@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import insert, or_, tuple_
+from sqlalchemy import and_, insert, or_
 from sqlmodel import Session, col, select
 
 from store.models import (
@@ -188,7 +188,14 @@ def save_mentions(
 
 
 def _with_keys(keys: list[tuple[int, str]]) -> Any:
-    return tuple_(col(Mention.source_id), col(Mention.dedup_key)).in_(keys)
+    # Per source rather than a (source_id, dedup_key) IN list of pairs: SQLite scans the
+    # whole table for the latter instead of using the unique index.
+    by_source: dict[int, list[str]] = {}
+    for source_id, dedup_key in keys:
+        by_source.setdefault(source_id, []).append(dedup_key)
+    return or_(
+        *(and_(col(Mention.source_id) == source, col(Mention.dedup_key).in_(found)) for source, found in by_source.items())
+    )
 
 
 def _save_chunk(session: Session, items: list[MentionInput]) -> list[tuple[SaveOutcome, int]]:
@@ -234,6 +241,21 @@ def find_same_text(session: Session, *, brand_id: int, content_hash: str, exclud
             Mention.dedup_key != exclude_dedup_key,
         )
     ).first()
+
+
+def stored_texts(session: Session, *, brand_id: int, content_hashes: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+    """find_same_text for a batch: content hash -> [(dedup_key, url)] of the brand's mentions."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    hashes = sorted(set(content_hashes))
+    for start in range(0, len(hashes), 500):
+        rows = session.exec(
+            select(Mention.content_hash, Mention.dedup_key, Mention.url).where(
+                Mention.brand_id == brand_id, col(Mention.content_hash).in_(hashes[start : start + 500])
+            )
+        )
+        for content_hash, key, url in rows:
+            found.setdefault(content_hash, []).append((key, url))
+    return found
 
 
 def mentions_to_score(session: Session, *, model_name: str, model_version: str, limit: int) -> list[Mention]:

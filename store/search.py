@@ -116,7 +116,7 @@ def _happened_between(since: datetime | None, until: datetime | None) -> ColumnE
     return or_(within(_m.published_at), and_(_m.published_at.is_(None), within(_m.fetched_at)))
 
 
-def _rating_5() -> ColumnElement[float]:
+def rating_5() -> ColumnElement[float]:
     """mention_view.rating_5 on the mentions table (tests check that the two agree)."""
     best, worst = func.coalesce(_m.rating_best, 5), func.coalesce(_m.rating_worst, 1)
     share = (_m.rating - worst) / func.nullif(best - worst, 0)
@@ -138,12 +138,23 @@ def _in_state(state: str) -> ColumnElement[bool]:
     return exists().where(handling.mention_id == _m.id, handling.state == state)
 
 
-def _conditions(dialect: str, filters: MentionFilter) -> list[ColumnElement[bool]]:
+@dataclass(frozen=True)
+class _Plan:
+    """How to find the matches: conditions on `mentions`, and on SQLite the FTS5
+    expression that drives the search when the whole query is one."""
+
+    conditions: list[ColumnElement[bool]]
+    fts_match: str | None = None
+
+
+def _plan(dialect: str, filters: MentionFilter) -> _Plan:
     """Filters on `mentions` and EXISTS on its scores and handling, not on the view: the
     planners see indexed columns and real statistics, and can walk the newest first."""
     conditions: list[ColumnElement[bool]] = []
-    if filters.query is not None and (fulltext := fulltext_condition(dialect, filters.query)) is not None:
-        conditions.append(fulltext)
+    fts_match = fts5_expression(filters.query.root) if dialect == "sqlite" and filters.query is not None else None
+    if fts_match is None and filters.query is not None:
+        if (fulltext := fulltext_condition(dialect, filters.query)) is not None:
+            conditions.append(fulltext)
     if filters.brand is not None:
         conditions.append(_m.brand_id == select(Brand.id).where(Brand.name == filters.brand).scalar_subquery())
     if filters.source is not None:
@@ -155,18 +166,30 @@ def _conditions(dialect: str, filters: MentionFilter) -> list[ColumnElement[bool
     if filters.state is not None:
         conditions.append(_in_state(filters.state))
     if filters.rating_min is not None:
-        conditions.append(_rating_5() >= filters.rating_min)
+        conditions.append(rating_5() >= filters.rating_min)
     if filters.rating_max is not None:
-        conditions.append(_rating_5() <= filters.rating_max)
+        conditions.append(rating_5() <= filters.rating_max)
     if filters.since is not None or filters.until is not None:
         conditions.append(_happened_between(filters.since, filters.until))
-    return conditions
+    return _Plan(conditions, fts_match)
 
 
-def _page(conditions: list[ColumnElement[bool]], before_id: int | None, size: int) -> Select[Any]:
+def _page(plan: _Plan, before_id: int | None, size: int) -> Select[Any]:
     """A page of mention_view rows: the ids found on `mentions`, then their view rows."""
-    below = [_m.id < before_id] if before_id is not None else []
-    ids = select(_m.id).where(*conditions, *below).order_by(_m.id.desc()).limit(size)
+    if plan.fts_match is None:
+        below = [_m.id < before_id] if before_id is not None else []
+        ids = select(_m.id).where(*plan.conditions, *below).order_by(_m.id.desc()).limit(size)
+    else:
+        # FTS5 hands out its matches newest first and stops at the LIMIT; an IN (MATCH)
+        # subquery would collect every match of a common word first.
+        below = [_fts.c.rowid < before_id] if before_id is not None else []
+        ids = (
+            select(_fts.c.rowid)
+            .select_from(_fts.join(Mention.__table__, _m.id == _fts.c.rowid))
+            .where(literal_column("mentions_fts").op("MATCH")(plan.fts_match), *plan.conditions, *below)
+            .order_by(_fts.c.rowid.desc())
+            .limit(size)
+        )
     return select(mention_view).where(mention_view.c.id.in_(ids)).order_by(mention_view.c.id.desc())
 
 
@@ -184,12 +207,12 @@ def search_mentions(
     without `limit` it streams every match in batches, for exports of any size.
     """
     dialect = session.get_bind().dialect.name
-    conditions = _conditions(dialect, filters)
+    plan = _plan(dialect, filters)
     recheck = filters.query if filters.query is not None and needs_recheck(dialect) else None
     remaining = limit
     while remaining is None or remaining > 0:
         fetch = batch_size if remaining is None or recheck is not None else min(batch_size, remaining)
-        rows = session.execute(_page(conditions, before_id, fetch)).mappings().all()
+        rows = session.execute(_page(plan, before_id, fetch)).mappings().all()
         for row in rows:
             if recheck is None or recheck.matches_fields((row["title"], row["text"])):
                 yield dict(row)

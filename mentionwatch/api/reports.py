@@ -8,7 +8,7 @@ the brand's own time zone.
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -18,13 +18,15 @@ from sqlalchemy import ColumnElement, and_, case, func, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from alerts.digest.metrics import ResponseSummary, SentimentCounts, effective_label, happened_at, summarize_ratings
+from alerts.digest.metrics import ResponseSummary, SentimentCounts, effective_label, happened_at
 from alerts.digest.weeks import IsoWeek, Period
 from mentionwatch.api.auth import engine_of, reader
 from mentionwatch.api.mentions import invalid
 from mentionwatch.api.schemas import BrandMetrics, BrandOut, SourceOut
 from store.db import session_scope
 from store.models import ApiToken, Brand, Handling, HandlingState, Mention, SentimentScore, Source
+from store.queries import LABELS
+from store.search import rating_5
 
 router = APIRouter(tags=["reports"])
 
@@ -46,7 +48,8 @@ def weekly_series(session: Session, brand: Brand, weeks: int, last: IsoWeek | No
     """`weeks` ISO weeks of one brand, ending with `last` (default: the current week).
 
     Two queries for the whole series instead of the digest's few per week; the numbers
-    are the digest's (tests compare them with alerts.digest.metrics week by week).
+    are the digest's (tests compare them with alerts.digest.metrics week by week), the
+    average rating on mention_view.rating_5, the digest's rescaling in SQL.
     """
     assert brand.id is not None
     zone = ZoneInfo(brand.timezone)
@@ -55,80 +58,75 @@ def weekly_series(session: Session, brand: Brand, weeks: int, last: IsoWeek | No
     periods = [week.period(zone) for week in series]
     index, of_brand = _in_buckets(brand.id, periods)
     label = effective_label()
-    rating, best, worst = col(Mention.rating), col(Mention.rating_best), col(Mention.rating_worst)
     answered = col(Handling.first_response_at)
-    responded = case((answered.is_not(None), 1), else_=0)
-    unhandled = case((or_(col(Handling.id).is_(None), col(Handling.state) == HandlingState.new.value), 1), else_=0)
-    joined = (
-        select(index, label, rating, best, worst, responded, unhandled, func.count())
+    negative = label == "negative"
+    unhandled = or_(col(Handling.id).is_(None), col(Handling.state) == HandlingState.new.value)
+    stars = rating_5()
+
+    def how_many(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.sum(case((condition, 1), else_=0))
+
+    totals = (
+        select(
+            index,
+            func.count(),
+            *(how_many(label == name) for name in LABELS),
+            func.count(stars),
+            func.sum(stars),
+            how_many(negative),
+            how_many(and_(negative, answered.is_not(None))),
+            how_many(and_(negative, unhandled)),
+        )
         .select_from(Mention)
         .outerjoin(SentimentScore, col(SentimentScore.mention_id) == col(Mention.id))
         .outerjoin(Handling, col(Handling.mention_id) == col(Mention.id))
         .where(of_brand)
-        .group_by(index, label, rating, best, worst, responded, unhandled)
+        .group_by(index)
     )
-    buckets = [_Bucket() for _ in periods]
-    for i, row_label, row_rating, row_best, row_worst, is_responded, is_unhandled, count in session.execute(joined):
-        buckets[i].add(row_label, row_rating, row_best, row_worst, bool(is_responded), bool(is_unhandled), count)
-    waits = (
+    rows = {row[0]: row[1:] for row in session.execute(totals)}
+    waits: list[list[timedelta]] = [[] for _ in periods]
+    answered_negatives = (
         select(index, happened_at(), answered)
         .select_from(Mention)
         .join(SentimentScore, col(SentimentScore.mention_id) == col(Mention.id))
         .join(Handling, col(Handling.mention_id) == col(Mention.id))
-        .where(of_brand, label == "negative", answered.is_not(None))
+        .where(of_brand, negative, answered.is_not(None))
     )
-    for i, happened, answered_at in session.execute(waits):
+    for i, happened, answered_at in session.execute(answered_negatives):
         # As in the digest: an answer before the stated time counts as instant.
-        buckets[i].waits.append(max(answered_at - happened, timedelta(0)))
+        waits[i].append(max(answered_at - happened, timedelta(0)))
     return {
         "brand": brand.name,
         "timezone": brand.timezone,
-        "weeks": [bucket.summary(str(week), period) for week, period, bucket in zip(series, periods, buckets, strict=True)],
+        "weeks": [
+            _week(str(week), period, rows.get(i, (0,) * 9), waits[i])
+            for i, (week, period) in enumerate(zip(series, periods, strict=True))
+        ],
     }
 
 
-@dataclass
-class _Bucket:
-    """One week's grouped rows, folded into the digest's summaries."""
-
-    labels: list[tuple[str | None, int]] = field(default_factory=list)
-    ratings: list[tuple[float, float | None, float | None, int]] = field(default_factory=list)
-    negatives: int = 0
-    responded: int = 0
-    unhandled: int = 0
-    waits: list[timedelta] = field(default_factory=list)
-
-    def add(self, label: str | None, rating: float | None, best: float | None, worst: float | None,
-            responded: bool, unhandled: bool, count: int) -> None:
-        self.labels.append((label, count))
-        if rating is not None:
-            self.ratings.append((rating, best, worst, count))
-        if label == "negative":
-            self.negatives += count
-            self.responded += count if responded else 0
-            self.unhandled += count if unhandled else 0
-
-    def summary(self, week: str, period: Period) -> dict[str, Any]:
-        sentiment = SentimentCounts.from_rows(self.labels)
-        ratings = summarize_ratings(self.ratings)
-        median = statistics.median(self.waits) if self.waits else None
-        responses = ResponseSummary(self.negatives, self.responded, self.unhandled, median)
-        return {
-            "week": week,
-            "start": period.start,
-            "end": period.end,
-            "mentions": sentiment.total,
-            "negative": sentiment.negative,
-            "neutral": sentiment.neutral,
-            "positive": sentiment.positive,
-            "unscored": sentiment.unscored,
-            "net_sentiment": sentiment.net_sentiment,
-            "ratings": ratings.count,
-            "avg_rating": ratings.average,
-            "negatives_responded": responses.responded,
-            "response_rate": responses.response_rate,
-            "median_first_response_seconds": median.total_seconds() if median is not None else None,
-        }
+def _week(name: str, period: Period, totals: Sequence[Any], waits: list[timedelta]) -> dict[str, Any]:
+    """One week's totals, in the digest's summaries."""
+    total, negative, neutral, positive, ratings, stars_sum, negatives, responded, unhandled = totals
+    sentiment = SentimentCounts(negative, neutral, positive, total - negative - neutral - positive)
+    median = statistics.median(waits) if waits else None
+    responses = ResponseSummary(negatives, responded, unhandled, median)
+    return {
+        "week": name,
+        "start": period.start,
+        "end": period.end,
+        "mentions": sentiment.total,
+        "negative": sentiment.negative,
+        "neutral": sentiment.neutral,
+        "positive": sentiment.positive,
+        "unscored": sentiment.unscored,
+        "net_sentiment": sentiment.net_sentiment,
+        "ratings": ratings,
+        "avg_rating": float(stars_sum) / ratings if ratings else None,
+        "negatives_responded": responses.responded,
+        "response_rate": responses.response_rate,
+        "median_first_response_seconds": median.total_seconds() if median is not None else None,
+    }
 
 
 @router.get("/metrics", response_model=list[BrandMetrics], summary="Weekly series per brand")
