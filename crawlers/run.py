@@ -21,6 +21,7 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
 
 from crawlers.job import SourceJob
+from crawlers.pipelines.language import detector
 from crawlers.pipelines.match import brand_query
 from crawlers.spiders import UnsupportedSourceType, spider_class
 from crawlers.stats import CrawlRunStats
@@ -130,6 +131,7 @@ def crawl_in_this_process(
     jobs, results = prepare_jobs(config, settings, source_names)
     if not jobs:
         return results
+    detector()  # loads lingua's models now rather than stalling the reactor at the first item
     process = CrawlerProcess(scrapy_settings(settings, scrapy_overrides))
     if logging.getLevelName(settings.log_level.upper()) != logging.DEBUG:
         # Scrapy's start-up and stats dumps drown the per-source warnings; DEBUG shows all.

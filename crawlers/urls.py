@@ -71,7 +71,8 @@ def canonical_url(url: str) -> str:
     """Redirects unwrapped, tracking parameters dropped, query sorted; fragments kept.
 
     Fragments stay because on review and forum pages they are often the only thing
-    that tells two items on one page apart (`#p453`, `#review-17`).
+    that tells two items on one page apart (`#p453`, `#review-17`). Raises ValueError
+    for a URL that cannot be parsed (a bad port, say).
     """
     url = unwrap_redirect(url.strip())
     tracking = {key for key, _ in parse_qsl(urlsplit(url).query, keep_blank_values=True) if is_tracking_param(key)}

@@ -1,24 +1,28 @@
 """Step 4: what makes a mention the same mention, on re-crawl and across sites.
 
 - The dedup key: the source's own id for the item, else its canonical URL; the store
-  keeps one row per (source, key), and `save_mention` turns a re-crawl into unchanged
-  or updated.
+  keeps one row per (source, key), and saving turns a re-crawl into unchanged or
+  updated.
 - The content hash: normalized text plus rating. An edit changes it, which is how
   scoring learns to re-score; the same hash under another key of the same brand is a
-  syndicated copy (a press release on ten portals) and is dropped.
+  syndicated copy (a press release on ten portals) and is stored once.
 - Short texts are never called syndicated: two customers who both wrote "polecam!"
   are two mentions.
+
+`DedupPipeline` stamps key and hash on each item; the look-up for syndicated copies
+(`SyndicationCheck`) runs in the save step's transaction, one query per batch.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
+
+from sqlmodel import Session
 
 from crawlers.items import MentionItem
 from crawlers.pipelines import PipelineStep
-from crawlers.storage import crawl_engine
-from store.db import session_scope
-from store.queries import find_same_text
+from store.queries import stored_texts
 
 # Fewer words than this and a text is too common to prove copying.
 MIN_SYNDICATION_WORDS = 8
@@ -39,22 +43,31 @@ def may_be_syndicated(item: MentionItem) -> bool:
     return len(item.text.split()) >= MIN_SYNDICATION_WORDS
 
 
-class DedupPipeline(PipelineStep):
-    def open_spider(self) -> None:
-        assert self.crawler.settings is not None
-        self.engine = crawl_engine(self.crawler.settings)
+class SyndicationCheck:
+    """Which items of a batch about to be saved repeat a text the brand already has.
 
+    Built inside the save step's transaction: one query finds the stored mentions with
+    the batch's hashes, and copies within the batch itself count too.
+    """
+
+    def __init__(self, session: Session, *, brand_id: int, items: Iterable[MentionItem]) -> None:
+        hashes = [item.content_hash for item in items if may_be_syndicated(item)]
+        self.stored = stored_texts(session, brand_id=brand_id, content_hashes=hashes)
+        self.first_in_batch: dict[str, MentionItem] = {}
+
+    def original_of(self, item: MentionItem) -> str | None:
+        """The URL of an earlier copy under another key; None when `item` is no copy."""
+        if not may_be_syndicated(item):
+            return None
+        for key, url in self.stored.get(item.content_hash, []):
+            if key != item.dedup_key:
+                return url
+        earlier = self.first_in_batch.setdefault(item.content_hash, item)
+        return earlier.url if earlier.dedup_key != item.dedup_key else None
+
+
+class DedupPipeline(PipelineStep):
     def process_item(self, item: MentionItem) -> MentionItem:
         item.dedup_key = dedup_key(item)
         item.content_hash = content_hash(item)
-        if may_be_syndicated(item):
-            with session_scope(self.engine) as session:
-                original = find_same_text(
-                    session,
-                    brand_id=self.job.brand_id,
-                    content_hash=item.content_hash,
-                    exclude_dedup_key=item.dedup_key,
-                )
-            if original is not None:
-                self.drop("syndicated", f"{item.url} repeats {original.url}")
         return item

@@ -1,9 +1,10 @@
 """Step 2: the mention's language as an ISO 639-1 code, or None when the text does not say.
 
 lingua is accurate on the short Polish, Russian and Ukrainian posts this service sees,
-where n-gram detectors guess. The detector is built once per process (it loads its
-models lazily, a few seconds) and restricted to the languages brands are watched in,
-so that a short Polish review is not read as Slovak.
+where n-gram detectors guess. The detector is built once per process, restricted to
+the languages brands are watched in, so that a short Polish review is not read as
+Slovak. Its models load when it is built (a few seconds); the crawl process builds it
+before its reactor starts, so the load never stalls downloads.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ MIN_LETTERS = 3
 
 @cache
 def detector() -> LanguageDetector:
-    return LanguageDetectorBuilder.from_languages(*LANGUAGES).with_minimum_relative_distance(MIN_RELATIVE_DISTANCE).build()
+    builder = LanguageDetectorBuilder.from_languages(*LANGUAGES).with_minimum_relative_distance(MIN_RELATIVE_DISTANCE)
+    return builder.with_preloaded_language_models().build()
 
 
 def detect_language(text: str) -> str | None:

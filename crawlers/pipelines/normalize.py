@@ -62,6 +62,14 @@ def rating_scale(
     return value, high, low
 
 
+def _canonical_or_none(url: str | None) -> str | None:
+    """Context links are nice to have: a malformed one is left out, not fatal."""
+    try:
+        return canonical_url(url) if url else None
+    except ValueError:
+        return None
+
+
 class NormalizePipeline(PipelineStep):
     def process_item(self, item: MentionItem) -> MentionItem:
         job = self.job
@@ -71,10 +79,12 @@ class NormalizePipeline(PipelineStep):
         if not item.text:
             self.drop("empty", f"no text at {item.url}")
         item.url = unwrap_redirect(item.url)
-        item.canonical_url = canonical_url(item.url)
-        for name in ("thread_url", "parent_url"):
-            value = getattr(item, name)
-            setattr(item, name, canonical_url(value) if value else None)
+        try:
+            item.canonical_url = canonical_url(item.url)
+        except ValueError as exc:
+            self.drop("bad_url", f"{item.url!r}: {exc}")
+        item.thread_url = _canonical_or_none(item.thread_url)
+        item.parent_url = _canonical_or_none(item.parent_url)
         item.published_at = parse_time(item.published, zone=job.timezone, languages=item.date_languages)
         item.rating, item.rating_best, item.rating_worst = rating_scale(item.rating, item.rating_best, item.rating_worst)
         return item

@@ -155,14 +155,16 @@ def job(sqlite_engine: Engine) -> SourceJob:
 
 
 def _through_dedup_and_save(job: SourceJob, url: str, item: MentionItem) -> dict[str, object]:
+    return _save_batch(job, url, [item])
+
+
+def _save_batch(job: SourceJob, url: str, items: list[MentionItem]) -> dict[str, object]:
     spider = make_spider(job, database_url=url)
     dedup, save = DedupPipeline.from_crawler(spider.crawler), SavePipeline.from_crawler(spider.crawler)
-    dedup.open_spider()
     save.open_spider()
-    try:
+    for item in items:
         save.process_item(dedup.process_item(_normalized(item, job)))
-    except DropItem:
-        pass
+    save.close_spider()
     return stats_of(spider)
 
 
@@ -193,6 +195,14 @@ def test_syndicated_copies_are_stored_once_but_short_texts_are_not_syndication(
         stats = _through_dedup_and_save(job, sqlite_url, _item(url=f"https://a.example/c{n}", body="Polecam!", author=author))
         assert stats["mentionwatch/saved/new"] == 1
     assert [m.text for m in stored(sqlite_engine)] == [LONG, "Polecam!", "Polecam!"]
+
+
+def test_copies_within_one_batch_are_caught_too(job: SourceJob, sqlite_url: str, sqlite_engine: Engine) -> None:
+    items = [_item(url=f"https://portal-{n}.example/news", body=LONG) for n in range(3)]
+    stats = _save_batch(job, sqlite_url, [*items, _item(url="https://portal-0.example/news", body=LONG)])
+    assert (stats["mentionwatch/saved/new"], stats["mentionwatch/saved/unchanged"]) == (1, 1)
+    assert stats["mentionwatch/dropped/syndicated"] == 2
+    assert [m.url for m in stored(sqlite_engine)] == ["https://portal-0.example/news"]
 
 
 def test_content_hash_ignores_case_and_spacing_only() -> None:
