@@ -143,13 +143,13 @@ def main() -> None:
     bench = rows[-1]["pages/s"]
     table = Table(title=f"Crawl: {args.products} products x {pages_each} pages, {REVIEWS_PER_PAGE} reviews a page, SQLite")
     for column in ("what", "pages", "items", "seconds", "pages/s", "items/s", "wall s", "errors", "vs bench"):
-        table.add_column(column, justify="left" if column == "what" else "right")
+        table.add_column(column, justify="left" if column == "what" else "right", no_wrap=True)
     for row in rows:
         table.add_row(
             row["what"], str(row["pages"]), str(row["items"]), f"{row['seconds']:.1f}", f"{row['pages/s']:.1f}",
             f"{row['items/s']:.0f}", f"{row['wall']:.1f}", str(row["errors"]), f"{row['pages/s'] / bench:.2f}",
         )  # fmt: skip
-    Console().print(table)
+    Console(width=max(120, Console().width)).print(table)
 
 
 if __name__ == "__main__":

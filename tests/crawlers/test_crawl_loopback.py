@@ -99,7 +99,9 @@ def test_a_misbehaving_site_slows_the_crawl_but_never_stops_it(settings: Setting
         )
         stats = crawl(config, settings)
         limited = site.requested("/limited/feed.xml")
+        agents = {r.headers.get("User-Agent") for r in site.requests}
         closed = site.requested("/closed/feed.xml")
+    assert agents == {settings.user_agent}
     assert stats["ok"].new == 3 and stats["ok"].errors == 1  # the entry without a link
     assert stats["ok"].dropped == {"no_match": 1, "syndicated": 1}
     assert stats["limited"].new == 3 and stats["limited"].errors == 1
