@@ -78,8 +78,8 @@ class NormalizePipeline(PipelineStep):
         item.author = clean_text(item.author) or None
         if not item.text:
             self.drop("empty", f"no text at {item.url}")
-        item.url = unwrap_redirect(item.url)
         try:
+            item.url = unwrap_redirect(item.url)
             item.canonical_url = canonical_url(item.url)
         except ValueError as exc:
             self.drop("bad_url", f"{item.url!r}: {exc}")

@@ -84,11 +84,17 @@ def test_normalize_uses_the_source_time_zone_option() -> None:
     assert item.published_at == datetime(2026, 11, 16, 15, 20, tzinfo=UTC)
 
 
-def test_normalize_drops_items_without_text() -> None:
+def test_normalize_drops_items_without_text_or_with_a_broken_url() -> None:
     spider = make_spider(make_job("feed"))
+    step = NormalizePipeline.from_crawler(spider.crawler)
     with pytest.raises(DropItem):
-        NormalizePipeline.from_crawler(spider.crawler).process_item(_item(body="<p> <br> </p>", body_format="html"))
+        step.process_item(_item(body="<p> <br> </p>", body_format="html"))
+    for url in ("http://[::1", "https://shop.example:port/p"):
+        with pytest.raises(DropItem):
+            step.process_item(_item(url=url))
+    assert step.process_item(_item(thread_url="http://[::1")).thread_url is None
     assert stats_of(spider)["mentionwatch/dropped/empty"] == 1
+    assert stats_of(spider)["mentionwatch/dropped/bad_url"] == 2
 
 
 # -- language ----------------------------------------------------------------------
