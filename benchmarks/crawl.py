@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -38,10 +37,8 @@ from tests.fakes.site_server import RecordedRequest, Reply, SiteServer
 
 REVIEWS_PER_PAGE = 10
 _WORDS = {
-    "pl": "dostawa kurier paczka świeże warzywa spóźnienie aplikacja płatność zwrot obsługa szybko polecam "
-    "niestety rozmrożone cena jakość zamówienie infolinia weekend terminy".split(),
-    "en": "delivery courier parcel fresh vegetables late app payment refund support fast recommend "
-    "unfortunately thawed price quality order hotline weekend slots".split(),
+    "pl": ["dostawa", "kurier", "paczka", "świeże", "warzywa", "spóźnienie", "aplikacja", "płatność", "zwrot", "obsługa", "szybko", "polecam", "niestety", "rozmrożone", "cena", "jakość", "zamówienie", "infolinia", "weekend", "terminy"],
+    "en": ["delivery", "courier", "parcel", "fresh", "vegetables", "late", "app", "payment", "refund", "support", "fast", "recommend", "unfortunately", "thawed", "price", "quality", "order", "hotline", "weekend", "slots"],
 }
 
 

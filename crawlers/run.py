@@ -31,7 +31,15 @@ from mentionwatch.settings import Settings
 from store.boolean_query import QuerySyntaxError
 from store.db import session_scope, upgrade
 from store.models import CrawlRun
-from store.queries import BrandSpec, SourceSpec, get_brand, get_cursors, record_crawl_run, set_cursor, sync_brands_and_sources
+from store.queries import (
+    BrandSpec,
+    SourceSpec,
+    get_brand,
+    get_cursors,
+    record_crawl_run,
+    set_cursor,
+    sync_brands_and_sources,
+)
 
 log = logging.getLogger(__name__)
 

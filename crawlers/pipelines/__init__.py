@@ -32,7 +32,7 @@ class PipelineStep:
     def job(self) -> SourceJob:
         job = getattr(self.crawler.spider, "job", None)
         if not isinstance(job, SourceJob):
-            raise RuntimeError("mentionwatch pipelines need a spider built with a SourceJob (see crawlers.spiders.base)")
+            raise TypeError("mentionwatch pipelines need a spider built with a SourceJob (see crawlers.spiders.base)")
         return job
 
     def drop(self, reason: str, message: str) -> NoReturn:

@@ -7,6 +7,7 @@ breaks); whitespace is collapsed so that the same text always hashes the same.
 from __future__ import annotations
 
 import re
+
 import html_text
 
 from crawlers.dates import parse_time

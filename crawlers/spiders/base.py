@@ -19,7 +19,6 @@ Spiders yield `crawlers.items.MentionItem`s with raw values; the pipeline cleans
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any, ClassVar
 from urllib.parse import urljoin
@@ -162,10 +161,9 @@ def dig(data: Any, *path: str | int, default: Any = None) -> Any:
     becoming a crash.
     """
     for step in path:
-        if isinstance(step, int) and isinstance(data, list) and -len(data) <= step < len(data):
-            data = data[step]
-        elif isinstance(step, str) and isinstance(data, dict) and step in data:
-            data = data[step]
-        else:
+        in_list = isinstance(step, int) and isinstance(data, list) and -len(data) <= step < len(data)
+        in_dict = isinstance(step, str) and isinstance(data, dict) and step in data
+        if not (in_list or in_dict):
             return default
+        data = data[step]  # type: ignore[index]
     return data

@@ -7,7 +7,13 @@ from pathlib import Path
 from scrapy import Request
 
 from crawlers.items import MentionItem
-from tests.crawlers.conftest import make_job, make_spider, response_from, run_callback, stats_of
+from tests.crawlers.conftest import (
+    make_job,
+    make_spider,
+    response_from,
+    run_callback,
+    stats_of,
+)
 
 
 def _items(results: list[object]) -> list[MentionItem]:

@@ -132,10 +132,10 @@ class SiteServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 self._answer(RecordedRequest(self.path, dict(self.headers.items()), time.monotonic()))
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 self._answer(RecordedRequest(self.path, dict(self.headers.items()), time.monotonic(), "POST", body))
 
