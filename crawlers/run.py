@@ -30,7 +30,7 @@ from mentionwatch.config import Config
 from mentionwatch.settings import Settings
 from store.boolean_query import QuerySyntaxError
 from store.db import session_scope, upgrade
-from store.models import CrawlRun
+from store.models import CrawlRun, utcnow
 from store.queries import (
     BrandSpec,
     SourceSpec,
@@ -109,7 +109,7 @@ def finish(settings: Settings, job: SourceJob, crawler: Crawler) -> CrawlRunStat
             session,
             run=CrawlRun(
                 source_id=job.source_id,
-                started_at=stats.started_at,
+                started_at=stats.started_at or utcnow(),
                 finished_at=stats.finished_at,
                 pages=stats.pages,
                 items_seen=stats.items_seen,

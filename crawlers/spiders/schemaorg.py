@@ -34,14 +34,15 @@ def _types(obj: dict[str, Any]) -> set[str]:
     return {str(v).rsplit("/", 1)[-1] for v in values if v}
 
 
-def _walk(obj: Any, parent: dict[str, Any] | None = None) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
+def _walk(obj: Any) -> Iterator[dict[str, Any]]:
+    """Every object in extruct's output, however deeply nested (reviews sit in products)."""
     if isinstance(obj, dict):
-        yield obj, parent
+        yield obj
         for value in obj.values():
-            yield from _walk(value, obj if obj.get("@type") else parent)
+            yield from _walk(value)
     elif isinstance(obj, list):
         for value in obj:
-            yield from _walk(value, parent)
+            yield from _walk(value)
 
 
 def _text(value: Any) -> str | None:
@@ -68,7 +69,6 @@ class Review:
     best: Any
     worst: Any
     url: str | None
-    item_name: str | None
 
     @property
     def key(self) -> str:
@@ -107,14 +107,13 @@ def reviews_in_page(html: str, url: str) -> list[Review]:
     seen: set[tuple[str | None, str | None, str]] = set()
     reviews: list[Review] = []
     for objects in data.values():
-        for obj, parent in _walk(objects):
+        for obj in _walk(objects):
             if not _types(obj) & REVIEW_TYPES:
                 continue
             body = _text(obj.get("reviewBody")) or _text(obj.get("description")) or _text(obj.get("text"))
             if not body:
                 continue
-            rating = obj.get("reviewRating") if isinstance(obj.get("reviewRating"), dict) else {}
-            item = obj.get("itemReviewed") if isinstance(obj.get("itemReviewed"), dict) else parent or {}
+            rating: dict[str, Any] = value if isinstance(value := obj.get("reviewRating"), dict) else {}
             review = Review(
                 body=body,
                 author=_text(obj.get("author")),
@@ -124,7 +123,6 @@ def reviews_in_page(html: str, url: str) -> list[Review]:
                 best=_text(rating.get("bestRating")),
                 worst=_text(rating.get("worstRating")),
                 url=_text(obj.get("url")) or (_text(obj.get("@id")) if str(obj.get("@id", "")).startswith("http") else None),
-                item_name=_text(item.get("name")),
             )
             identity = (review.author, review.published, " ".join(body.split())[:200])
             if identity not in seen:
