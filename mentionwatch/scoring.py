@@ -1,0 +1,70 @@
+"""The scoring job: give every mention that needs one a sentiment score.
+
+A mention needs (re)scoring when it has no score, its text changed since (content hash),
+or the model name or version changed. The job is an idempotent function of the database:
+run it again, or after a crash, and it picks up exactly what is still missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from mentionwatch.settings import Settings
+from sentiment import SentimentClassifier
+from store.db import session_scope
+from store.models import Mention, SentimentScore
+from store.queries import mentions_to_score, save_score
+
+
+def classifier_from_settings(settings: Settings) -> SentimentClassifier:
+    """The classifier the MENTIONWATCH_SENTIMENT_* settings describe."""
+    return SentimentClassifier(
+        settings.sentiment_model,
+        label_map=settings.sentiment_label_map,
+        device=settings.sentiment_device,
+        cache_dir=settings.cache_dir,
+    )
+
+
+def score_pending(engine: Engine, classifier: SentimentClassifier, *, batch_size: int = 64, limit: int | None = None) -> int:
+    """Score up to ``limit`` (default: all) mentions needing it; returns how many were scored.
+
+    Each batch is its own transaction, so an interrupted run keeps what it finished.
+    """
+    scored = 0
+    while limit is None or scored < limit:
+        size = batch_size if limit is None else min(batch_size, limit - scored)
+        with session_scope(engine) as session:
+            mentions = mentions_to_score(
+                session, model_name=classifier.name, model_version=classifier.version, limit=size
+            )
+            if not mentions:
+                break
+            predictions = classifier.classify([mention.text for mention in mentions])
+            for mention, prediction in zip(mentions, predictions, strict=True):
+                save_score(
+                    session,
+                    mention=mention,
+                    label=prediction.label,
+                    score=prediction.score,
+                    probabilities=prediction.probabilities,
+                    model_name=classifier.name,
+                    model_version=classifier.version,
+                )
+        scored += len(mentions)
+    return scored
+
+
+def corrections(session: Session) -> Iterator[tuple[str, str, str]]:
+    """(language, label, text) of every mention a person relabeled: new training data."""
+    statement = (
+        select(Mention.language, SentimentScore.manual_label, Mention.text)
+        .join(SentimentScore, col(SentimentScore.mention_id) == col(Mention.id))
+        .where(col(SentimentScore.manual_label).is_not(None))
+        .order_by(col(Mention.id))
+    )
+    for language, label, text in session.exec(statement):
+        yield language or "", label, text

@@ -1,0 +1,118 @@
+"""The sentiment commands and the scoring job, end to end on SQLite with the tiny model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from mentionwatch.cli import app
+from mentionwatch.scoring import score_pending
+from sentiment import LABELS, SentimentClassifier
+from store.db import session_scope
+from store.models import SentimentScore
+from store.queries import BrandSpec, SourceSpec, relabel, save_mention, sync_brands_and_sources
+from tests.sentiment.conftest import SaveTiny
+
+runner = CliRunner()
+MENTIONS = ["The parcel was late", "great shop", "okay delivery", "bad service", "fine"]
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, sqlite_url: str, tiny_checkpoint: Path, tmp_path: Path) -> Path:
+    """The CLI pointed at a fresh SQLite store and the tiny model through settings."""
+    monkeypatch.setenv("MENTIONWATCH_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("MENTIONWATCH_SENTIMENT_MODEL", str(tiny_checkpoint))
+    monkeypatch.chdir(tmp_path)
+    return tiny_checkpoint
+
+
+def store_mentions(engine: Engine, texts: list[str]) -> list[int]:
+    with session_scope(engine) as session:
+        ids = sync_brands_and_sources(session, brands=[BrandSpec("Acme")], sources=[SourceSpec("feed", "feed", "Acme")])
+        saved = [
+            save_mention(
+                session, source_id=ids["feed"], brand_id=1, dedup_key=f"k{i}", content_hash=f"hash:{text}",
+                fields={"url": f"https://e.example/{i}", "canonical_url": f"https://e.example/{i}", "text": text, "language": "en"},
+            )[1]
+            for i, text in enumerate(texts)
+        ]
+        return [mention.id for mention in saved if mention.id is not None]
+
+
+def stored_scores(engine: Engine) -> list[SentimentScore]:
+    with session_scope(engine) as session:
+        return list(session.exec(select(SentimentScore).order_by(SentimentScore.mention_id)))
+
+
+def test_classify_prints_one_json_object_per_line_in_order(env: Path) -> None:
+    lines = ["bad service", "Paczka nie doszła.", "", "great shop"]
+    result = runner.invoke(app, ["sentiment", "classify", "--batch-size", "3"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [row["text"] for row in rows] == lines
+    assert all(set(row) == {"text", "label", "score"} and row["label"] in LABELS for row in rows)
+    expected = SentimentClassifier(str(env)).classify(lines)
+    assert [row["label"] for row in rows] == [p.label for p in expected]
+
+
+def test_a_bad_model_setting_ends_with_one_clear_message(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MENTIONWATCH_SENTIMENT_MODEL", "/no/such/model")
+    result = runner.invoke(app, ["sentiment", "classify"], input="hello\n")
+    assert result.exit_code == 2
+    assert "/no/such/model" in result.output and "does not exist" in result.output
+
+
+def test_evaluate_prints_scores_per_language_and_the_confusion_matrix(env: Path, tmp_path: Path) -> None:
+    gold = tmp_path / "gold.tsv"
+    gold.write_text("lang\tlabel\ttext\nen\tnegative\tbad service\npl\tpositive\tSuper!\n", encoding="utf-8")
+    result = runner.invoke(app, ["sentiment", "evaluate", str(gold)])
+    assert result.exit_code == 0, result.output
+    for expected in ("macro-F1", "accuracy", "en", "pl", "all", "Confusion matrix", "gold \\ predicted"):
+        assert expected in result.output
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("lang\ttext\nen\thello\n", encoding="utf-8")
+    refused = runner.invoke(app, ["sentiment", "evaluate", str(bad)])
+    assert refused.exit_code == 2 and "lacks column" in refused.output
+
+
+def test_score_scores_each_mention_once_then_again_for_a_new_model(
+    env: Path, sqlite_engine: Engine, save_tiny: SaveTiny, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store_mentions(sqlite_engine, MENTIONS)
+    first = runner.invoke(app, ["score"])
+    assert first.exit_code == 0, first.output
+    assert "Scored 5 mention(s)" in first.output
+    scores = stored_scores(sqlite_engine)
+    assert len(scores) == 5 and {s.model_name for s in scores} == {str(env)}
+    assert all(s.prob_negative + s.prob_neutral + s.prob_positive == pytest.approx(1, abs=1e-4) for s in scores)
+    assert "Scored 0 mention(s)" in runner.invoke(app, ["score"]).output
+    monkeypatch.setenv("MENTIONWATCH_SENTIMENT_MODEL", str(save_tiny(name="retrained", seed=7)))
+    assert "Scored 2 mention(s)" in runner.invoke(app, ["score", "--limit", "2"]).output
+    assert "Scored 3 mention(s)" in runner.invoke(app, ["score"]).output
+
+
+def test_score_pending_resumes_in_batches_and_rescores_edits(env: Path, sqlite_engine: Engine) -> None:
+    classifier = SentimentClassifier(str(env))
+    store_mentions(sqlite_engine, MENTIONS)
+    assert score_pending(sqlite_engine, classifier, batch_size=2, limit=3) == 3
+    assert score_pending(sqlite_engine, classifier, batch_size=2) == 2
+    assert score_pending(sqlite_engine, classifier) == 0
+    store_mentions(sqlite_engine, ["The parcel was never delivered", *MENTIONS[1:]])  # k0 edited
+    assert score_pending(sqlite_engine, classifier) == 1
+
+
+def test_export_corrections_writes_people_s_labels_as_training_data(env: Path, sqlite_engine: Engine) -> None:
+    ids = store_mentions(sqlite_engine, ["Oh great,\tanother\ndelay", "fine"])
+    with session_scope(sqlite_engine) as session:
+        relabel(session, mention_id=ids[0], label="negative", by="ania")
+    result = runner.invoke(app, ["sentiment", "export-corrections"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "lang\tlabel\ttext\nen\tnegative\tOh great, another delay\n"
+    out = env.parent / "corrections.tsv"
+    assert runner.invoke(app, ["sentiment", "export-corrections", "-o", str(out)]).exit_code == 0
+    assert out.read_text(encoding="utf-8") == result.stdout

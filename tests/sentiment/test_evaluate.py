@@ -1,0 +1,75 @@
+"""Evaluation metrics on a small hand-made TSV whose answers are worked out by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from sentiment.dataset import parse_tsv, read_tsv
+from sentiment.evaluate import evaluate_file, scores
+from sentiment.prediction import Prediction
+
+# gold label per text, and what the fake classifier answers
+ROWS = [
+    ("pl", "negative", "Paczka nie doszła.", "negative"),
+    ("pl", "negative", "Obsługa olała reklamację.", "neutral"),
+    ("pl", "neutral", "Zamówienie złożone wczoraj.", "neutral"),
+    ("pl", "positive", "Super sklep!", "positive"),
+    ("en", "positive", "Love it", "positive"),
+    ("en", "negative", "Oh great, broken again.", "positive"),
+]
+
+
+class FakeClassifier:
+    """Answers from a fixed table, so the expected metrics are known exactly."""
+
+    def __init__(self, answers: dict[str, str]) -> None:
+        self.answers = answers
+
+    def classify(self, texts: Sequence[str]) -> list[Prediction]:
+        return [Prediction(self.answers[t], 1.0, {self.answers[t]: 1.0}) for t in texts]
+
+
+@pytest.fixture
+def gold_tsv(tmp_path: Path) -> Path:
+    path = tmp_path / "gold.tsv"
+    lines = ["split\tlang\tlabel\tkind\ttext"] + [f"test\t{lang}\t{label}\treview\t{text}" for lang, label, text, _ in ROWS]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_accuracy_macro_f1_and_confusion_per_language(gold_tsv: Path) -> None:
+    result = evaluate_file(gold_tsv, FakeClassifier({text: answer for _, _, text, answer in ROWS}))
+    # pl: 3 of 4 right; F1 negative 2/3, neutral 2/3, positive 1.
+    assert result.by_language["pl"].count == 4
+    assert result.by_language["pl"].accuracy == pytest.approx(0.75)
+    assert result.by_language["pl"].macro_f1 == pytest.approx(7 / 9)
+    # en: 1 of 2; F1 negative 0, positive 2/3; neutral occurs nowhere and is left out.
+    assert result.by_language["en"].accuracy == pytest.approx(0.5)
+    assert result.by_language["en"].macro_f1 == pytest.approx(1 / 3)
+    # overall: 4 of 6; F1 = 2 tp / (gold + predicted): negative 2/4, neutral 2/3, positive 4/5.
+    assert result.overall.accuracy == pytest.approx(4 / 6)
+    assert result.overall.macro_f1 == pytest.approx((0.5 + 2 / 3 + 0.8) / 3)
+    assert result.confusion == [[1, 1, 1], [0, 1, 0], [0, 0, 2]]
+
+
+def test_a_perfect_and_a_useless_classifier() -> None:
+    assert scores(["negative", "positive"], ["negative", "positive"]).macro_f1 == 1.0
+    assert scores(["negative", "positive"], ["positive", "negative"]).macro_f1 == 0.0
+    assert scores([], []).count == 0
+
+
+def test_extra_columns_are_ignored_and_quotes_are_plain_text(tmp_path: Path) -> None:
+    path = tmp_path / "x.tsv"
+    path.write_text('id\tlang\ttext\tlabel\n7\ten\t"quoted" and\ttabs\tneutral\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="label 'tabs'"):
+        read_tsv(path)
+    (row,) = parse_tsv(['lang\tlabel\ttext\n', 'en\tneutral\t"Fine," he said.\n'], "inline")
+    assert row.text == '"Fine," he said.'
+
+
+def test_a_file_without_the_needed_columns_is_refused() -> None:
+    with pytest.raises(ValueError, match="lacks column"):
+        parse_tsv(["lang\ttext\n", "en\thello\n"], "no-label.tsv")
