@@ -68,7 +68,10 @@ def sentiment_text(alert: MentionAlert) -> str:
         return "not scored yet"
     if alert.prob_negative is None:
         return alert.label
-    return f"{alert.label}, {alert.prob_negative:.0%} negative"
+    if alert.label == "negative":
+        return f"negative ({alert.prob_negative:.0%} confidence)"
+    # Alerted on its stars while the model read it otherwise: show both.
+    return f"{alert.label} (negative {alert.prob_negative:.0%})"
 
 
 def _date(alert: MentionAlert) -> str:

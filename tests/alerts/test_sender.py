@@ -59,7 +59,7 @@ def test_each_negative_mention_is_posted_once_with_what_is_needed_to_answer(worl
         "event_payload": {"outbox_id": 1, "mention_id": bad, "brand": "Acme"},
     }
     fields = " ".join(f["text"] for f in message.blocks[1]["fields"])
-    for expected in ("acme-reviews (trustpilot)", "customer", "★☆☆☆☆ 1/5", "negative, 93% negative", "en", "<!date^"):
+    for expected in ("acme-reviews (trustpilot)", "customer", "★☆☆☆☆ 1/5", "negative (93% confidence)", "en", "<!date^"):
         assert expected in fields
     assert "The parcel never came &amp; support &lt;ignores&gt; me" in message.blocks[2]["text"]["text"]
     buttons = {b["action_id"]: b for b in message.blocks[-1]["elements"]}
