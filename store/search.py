@@ -210,8 +210,11 @@ def search_mentions(
     plan = _plan(dialect, filters)
     recheck = filters.query if filters.query is not None and needs_recheck(dialect) else None
     remaining = limit
+    widen = 1  # rechecked candidates can be rejected: ask for more each round
     while remaining is None or remaining > 0:
-        fetch = batch_size if remaining is None or recheck is not None else min(batch_size, remaining)
+        fetch = batch_size if remaining is None else min(batch_size, remaining * widen)
+        if recheck is not None:
+            widen *= 2
         rows = session.execute(_page(plan, before_id, fetch)).mappings().all()
         for row in rows:
             if recheck is None or recheck.matches_fields((row["title"], row["text"])):
