@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import timedelta
+from functools import cache, partial
 from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -33,6 +34,7 @@ from alerts.digest import IsoWeek, send_digest
 from alerts.sender import send_alerts
 from crawlers.runner import run_crawl
 from mentionwatch.config import Brand, Config, parse_interval
+from mentionwatch.scoring import classifier_from_settings, score_pending
 from mentionwatch.settings import Settings
 from store.models import utcnow
 
@@ -180,8 +182,19 @@ def crawl_jobs(settings: Settings, config: Config) -> list[ServiceJob]:
             return Counts(crawled=sum(s.new + s.updated for s in stats))
 
         trigger = IntervalTrigger(seconds=interval.total_seconds())
-        jobs.append(ServiceJob(f"crawl-every-{_span(interval)}", run, trigger, wakes="alerts"))
+        jobs.append(ServiceJob(f"crawl-every-{_span(interval)}", run, trigger, wakes="score"))
     return jobs
+
+
+def score_job(engine: Engine, settings: Settings, config: Config) -> ServiceJob:
+    """Scores what needs it; the model is loaded on the first run (and again after a failure)."""
+    classifier = cache(partial(classifier_from_settings, settings))
+
+    def run() -> Counts:
+        return Counts(scored=score_pending(engine, classifier()))
+
+    trigger = IntervalTrigger(seconds=parse_interval(config.score_interval).total_seconds())
+    return ServiceJob("score", run, trigger, wakes="alerts")
 
 
 def digest_jobs(engine: Engine, settings: Settings, config: Config) -> list[ServiceJob]:
@@ -210,6 +223,7 @@ def service_jobs(engine: Engine, settings: Settings, config: Config, stop: threa
     """Every job the config calls for."""
     return [
         *crawl_jobs(settings, config),
+        score_job(engine, settings, config),
         alert_job(engine, settings, config, stop),
         *digest_jobs(engine, settings, config),
     ]
