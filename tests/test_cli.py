@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-import click
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -17,15 +17,22 @@ from store.queries import BrandSpec, SourceSpec, save_mention, sync_brands_and_s
 runner = CliRunner()
 
 
-def _command_paths(command: click.Command, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+def _command_paths(command: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    # Typer ships its own copy of click, so groups are recognised by their sub-commands.
     paths = [prefix]
-    if isinstance(command, click.Group):
-        for name, sub in command.commands.items():
-            paths.extend(_command_paths(sub, (*prefix, name)))
+    for name, sub in getattr(command, "commands", {}).items():
+        paths.extend(_command_paths(sub, (*prefix, name)))
     return paths
 
 
 ALL_COMMANDS = _command_paths(typer.main.get_command(app))
+
+
+def test_the_command_tree_is_walked() -> None:
+    names = {" ".join(path) for path in ALL_COMMANDS}
+    for expected in ("init", "run", "demo", "crawl", "score", "alerts send", "digest", "mentions search",
+                     "mentions export", "sentiment classify", "db upgrade", "api"):
+        assert expected in names
 
 
 @pytest.mark.parametrize("path", ALL_COMMANDS, ids=lambda p: " ".join(p) or "root")

@@ -14,7 +14,7 @@ DESCRIPTION = """Read what mentionwatch stored and record how the team handled i
 
 Every route needs `Authorization: Bearer <token>` (create one with
 `mentionwatch api-token create --name NAME --scope read|write`); read tokens cannot
-handle or relabel. Search uses the brand query language of docs/query-language.md.
+handle or relabel. Search uses the brand query language described in the README.
 """
 
 

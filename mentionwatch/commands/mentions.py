@@ -95,7 +95,7 @@ def _table_row(row: dict[str, Any]) -> list[Any]:
 @mentions_app.command("search")
 def search(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help="Brand query (see docs/query-language.md); '' for filters only.")] = "",
+    query: Annotated[str, typer.Argument(help="Brand query (see the README, Query language); '' for filters only.")] = "",
     brand: Annotated[str | None, typer.Option(help="Only this brand.")] = None,
     source: Annotated[str | None, typer.Option(help="Only this source (its name in the config).")] = None,
     language: Annotated[str | None, typer.Option(help="Language code, e.g. pl, ru, en.")] = None,
