@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from alerts.rules import BrandRules, MentionFacts, Verdict
-from alerts.spikes import MENTION_KIND, SPIKE_KIND, SpikeRule, check_volume, open_spike
+from alerts.spikes import MENTION_KIND, SPIKE_KIND, SpikeRule, check_volume, happened_recently, open_spike
 from mentionwatch.config import Brand as BrandConfig
 from mentionwatch.config import Config
 from mentionwatch.settings import Settings
@@ -104,7 +104,8 @@ def _enqueue_brand(session: Session, brand: BrandConfig, channel: str, *, now: d
         return 0
     spike = open_spike(session, brand_id=brand_id, channel=channel, now=now, rule=spike_rule)
     if spike is None:
-        check = check_volume(session, brand_id=brand_id, now=now, adding=len(qualifying), rule=spike_rule)
+        fresh = sum(1 for mention, _ in qualifying if happened_recently(mention, now=now, rule=spike_rule))
+        check = check_volume(session, brand_id=brand_id, now=now, adding=fresh, rule=spike_rule)
         if check.is_spike:
             spike = AlertOutbox(
                 brand_id=brand_id,

@@ -1,7 +1,7 @@
 """Storms: when a brand's negative volume spikes, one alert with the mentions in its thread.
 
 Volume is the brand's queued mention alerts per hour. The last hour (the alerts about to
-be queued included) is a spike when it reaches `min_count` and exceeds the brand's own
+be queued included, counting only mentions said within it, so a backfill is no storm) is a spike when it reaches `min_count` and exceeds the brand's own
 trailing baseline, mean + `sigmas` standard deviations of the hourly counts over the past
 `baseline` (empty hours count as zero). A spike alert stays open for one `window`: every
 alert queued meanwhile goes into its thread; a storm that lasts gets a new spike alert
@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, func, select
 
-from store.models import AlertOutbox
+from store.models import AlertOutbox, Mention
 
 MENTION_KIND = "mention"
 SPIKE_KIND = "spike"
@@ -71,13 +71,27 @@ def hourly_counts(times: Sequence[datetime], *, start: datetime, end: datetime, 
     return counts
 
 
+def happened_recently(mention: Mention, *, now: datetime, rule: SpikeRule) -> bool:
+    """Whether a mention was said (published, else found) within the spike window."""
+    return (mention.published_at or mention.fetched_at) > now - rule.window
+
+
 def check_volume(session: Session, *, brand_id: int, now: datetime, adding: int, rule: SpikeRule) -> SpikeCheck:
-    """The spike check for a brand about to queue `adding` more mention alerts."""
+    """The spike check for a brand about to queue `adding` more alerts about recent mentions."""
     recent_start = now - rule.window
     baseline_start = recent_start - rule.baseline
     kind_and_brand = (col(AlertOutbox.brand_id) == brand_id, col(AlertOutbox.kind) == MENTION_KIND)
+    # Only mentions that also happened in the window count: a first crawl that backfills
+    # weeks of old reviews is not a storm.
     recent = session.exec(
-        select(func.count()).select_from(AlertOutbox).where(*kind_and_brand, col(AlertOutbox.created_at) > recent_start)
+        select(func.count())
+        .select_from(AlertOutbox)
+        .join(Mention, col(Mention.id) == col(AlertOutbox.mention_id))
+        .where(
+            *kind_and_brand,
+            col(AlertOutbox.created_at) > recent_start,
+            func.coalesce(col(Mention.published_at), col(Mention.fetched_at)) > recent_start,
+        )
     ).one()
     history = session.exec(
         select(AlertOutbox.created_at).where(

@@ -82,6 +82,7 @@ def add_mention(
     thread_url: str | None = None,
     url: str | None = None,
     fetched_at: datetime | None = None,
+    published_at: datetime | None = None,
     manual_label: str | None = None,
 ) -> int:
     """Store a mention (and its score, when `negative` is given); returns its id."""
@@ -96,6 +97,7 @@ def add_mention(
         "rating": rating,
         "rating_best": rating_best,
         "thread_url": thread_url,
+        "published_at": published_at,
     }
     with session_scope(engine) as session:
         brand_row = get_brand(session, name=brand)

@@ -73,6 +73,18 @@ def test_a_storm_of_200_negatives_in_10_minutes_gives_one_spike_alert_and_a_thre
     assert replies == Counter({i: 1 for i in ids})
 
 
+def test_a_first_crawl_backfilling_old_negatives_is_no_storm(world: World) -> None:
+    now = utcnow()
+    ids = [
+        add_mention(world.engine, text=f"Old complaint {i}", fetched_at=now, published_at=now - timedelta(days=2, hours=i))
+        for i in range(30)
+    ]
+    _send_at(world, now)
+    messages = world.slack.messages(CHANNELS["acme-alerts"])
+    assert not any(m.text.startswith("📈 Spike") for m in messages)
+    assert Counter(m.metadata["event_payload"]["mention_id"] for m in messages) == Counter({i: 1 for i in ids})
+
+
 def test_after_the_window_a_lasting_storm_gets_a_new_spike_alert(world: World) -> None:
     start = utcnow()
     for _ in range(12):
