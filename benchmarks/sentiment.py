@@ -3,7 +3,7 @@
 Runs every path on the same texts (the test split of sentiment/data) in one process and
 prints one table: sentences per second (median of --repeat runs) and macro-F1.
 
-    python benchmarks/sentiment.py --repeat 3
+    python -m benchmarks.sentiment --repeat 3
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def main() -> None:
     pipe = pipeline("text-classification", model=str(folder), device=-1, truncation=True, max_length=128)
     prefixed = [TEXT_PREFIX + text for text in texts]
     shipped = SentimentClassifier()
-    fp32 = SentimentClassifier(quantize=False)
+    fp32 = SentimentClassifier(precision="fp32")
+    int8 = SentimentClassifier(precision="int8")
 
     def with_classifier(clf: SentimentClassifier) -> Labeler:
         return lambda batch: [p.label for p in clf.classify(batch)]
@@ -56,7 +57,8 @@ def main() -> None:
         ("naive pipeline, one text at a time", lambda batch: [pipe(t)[0]["label"] for t in batch], prefixed),
         ("pipeline, batch_size=32", lambda batch: [r["label"] for r in pipe(list(batch), batch_size=32)], prefixed),
         ("buckets + head/tail, fp32", with_classifier(fp32), texts),
-        ("shipped: buckets + head/tail, int8", with_classifier(shipped), texts),
+        ("buckets + head/tail, int8 (dynamic)", with_classifier(int8), texts),
+        (f"shipped: buckets + head/tail, {shipped.precision}", with_classifier(shipped), texts),
     ]
     tokens = [len(ids) for ids in tokenize(shipped.tokenizer, texts, prefix=TEXT_PREFIX)]
     print(

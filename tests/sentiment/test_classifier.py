@@ -27,7 +27,7 @@ def probabilities(predictions: list[Prediction]) -> np.ndarray:
 
 
 def test_predictions_are_well_formed_and_in_input_order(tiny_checkpoint: Path) -> None:
-    clf = SentimentClassifier(str(tiny_checkpoint), batch_size=2, quantize=False)
+    clf = SentimentClassifier(str(tiny_checkpoint), batch_size=2, precision="fp32")
     predictions = clf.classify(TEXTS)
     assert len(predictions) == len(TEXTS)
     one_by_one = [clf.classify([text])[0] for text in TEXTS]
@@ -41,37 +41,51 @@ def test_predictions_are_well_formed_and_in_input_order(tiny_checkpoint: Path) -
 
 
 def test_length_buckets_and_padding_give_the_probabilities_of_one_by_one(tiny_checkpoint: Path) -> None:
-    batched = SentimentClassifier(tiny_checkpoint, batch_size=4, quantize=False)
+    batched = SentimentClassifier(tiny_checkpoint, batch_size=4, precision="fp32")
     reversed_texts = TEXTS[::-1]
     together = probabilities(batched.classify(reversed_texts))
     alone = probabilities([batched.classify([text])[0] for text in reversed_texts])
     np.testing.assert_allclose(together, alone, atol=1e-5)
 
 
-def test_int8_stays_close_to_fp32(tiny_checkpoint: Path) -> None:
-    fp32 = probabilities(SentimentClassifier(tiny_checkpoint, quantize=False).classify(TEXTS))
-    int8_clf = SentimentClassifier(tiny_checkpoint)
-    assert isinstance(int8_clf.model.bert.encoder.layer[0].attention.self.query, torch.ao.nn.quantized.dynamic.Linear)
-    np.testing.assert_allclose(probabilities(int8_clf.classify(TEXTS)), fp32, atol=0.05)
+@pytest.mark.parametrize("precision", ["bf16", "int8"])
+def test_reduced_precisions_stay_close_to_fp32(tiny_checkpoint: Path, precision: str) -> None:
+    fp32 = probabilities(SentimentClassifier(tiny_checkpoint, precision="fp32").classify(TEXTS))
+    reduced = SentimentClassifier(tiny_checkpoint, precision=precision)
+    np.testing.assert_allclose(probabilities(reduced.classify(TEXTS)), fp32, atol=0.05)
+
+
+def test_int8_quantizes_the_linear_layers(tiny_checkpoint: Path) -> None:
+    int8 = SentimentClassifier(tiny_checkpoint, precision="int8").model
+    assert isinstance(int8.bert.encoder.layer[0].attention.self.query, torch.ao.nn.quantized.dynamic.Linear)
+
+
+def test_the_default_precision_fits_the_cpu(tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {"avx512_bf16": True})
+    assert SentimentClassifier(tiny_checkpoint).model.dtype == torch.bfloat16
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {})
+    assert SentimentClassifier(tiny_checkpoint).model.dtype == torch.float32
+    with pytest.raises(ValueError, match="precision must be one of"):
+        SentimentClassifier(tiny_checkpoint, precision="int4")
 
 
 def test_name_and_version_follow_the_weights(save_tiny: SaveTiny) -> None:
     first = save_tiny(name="a", seed=0)
     same = save_tiny(name="b", seed=0)
     other = save_tiny(name="c", seed=1)
-    clf = SentimentClassifier(str(first), quantize=False)
+    clf = SentimentClassifier(str(first), precision="fp32")
     assert clf.name == str(first)
-    assert clf.version == SentimentClassifier(str(same), quantize=False).version
-    assert clf.version != SentimentClassifier(str(other), quantize=False).version
+    assert clf.version == SentimentClassifier(str(same), precision="fp32").version
+    assert clf.version != SentimentClassifier(str(other), precision="fp32").version
 
 
 def test_a_changed_weight_changes_the_version(tiny_checkpoint: Path) -> None:
-    before = SentimentClassifier(tiny_checkpoint, quantize=False).version
+    before = SentimentClassifier(tiny_checkpoint, precision="fp32").version
     weights = tiny_checkpoint / "model.safetensors"
     tensors = load_file(weights)
     tensors["classifier.bias"] = tensors["classifier.bias"] + 1e-3
     save_file(tensors, weights, metadata={"format": "pt"})
-    assert SentimentClassifier(tiny_checkpoint, quantize=False).version != before
+    assert SentimentClassifier(tiny_checkpoint, precision="fp32").version != before
 
 
 def test_label_map_maps_checkpoint_names(save_tiny: SaveTiny) -> None:
@@ -79,7 +93,7 @@ def test_label_map_maps_checkpoint_names(save_tiny: SaveTiny) -> None:
     with pytest.raises(ValueError, match="pass label_map"):
         SentimentClassifier(str(folder))
     mapped = SentimentClassifier(
-        str(folder), label_map={"LABEL_0": "negative", "LABEL_1": "neutral", "LABEL_2": "positive"}, quantize=False
+        str(folder), label_map={"LABEL_0": "negative", "LABEL_1": "neutral", "LABEL_2": "positive"}, precision="fp32"
     )
     assert {p.label for p in mapped.classify(TEXTS)} <= set(LABELS)
 
@@ -88,14 +102,14 @@ def test_label_map_can_merge_classes(save_tiny: SaveTiny) -> None:
     stars = ("1 star", "2 stars", "3 stars", "4 stars", "5 stars")
     folder = save_tiny(stars)
     label_map = dict(zip(stars, ("negative", "negative", "neutral", "positive", "positive"), strict=True))
-    clf = SentimentClassifier(str(folder), label_map=label_map, quantize=False)
+    clf = SentimentClassifier(str(folder), label_map=label_map, precision="fp32")
     for prediction in clf.classify(TEXTS):
         assert sum(prediction.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
 
 
 def test_label_map_errors_name_the_problem(save_tiny: SaveTiny) -> None:
     folder = save_tiny(("Negative", "Neutral", "Positive"))
-    assert SentimentClassifier(str(folder), quantize=False).classify(["good"])[0].label in LABELS
+    assert SentimentClassifier(str(folder), precision="fp32").classify(["good"])[0].label in LABELS
     with pytest.raises(ValueError, match=r"\['Positive'\]"):
         SentimentClassifier(str(folder), label_map={"Negative": "negative", "Neutral": "neutral"})
     with pytest.raises(ValueError, match="'angry'"):
