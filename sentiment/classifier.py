@@ -67,7 +67,9 @@ def with_precision(model: PreTrainedModel, precision: str) -> torch.nn.Module:
 def cpu_threads() -> int:
     """The cores this process may use: torch otherwise counts the host's, oversubscribing
     a container or a CPU-pinned worker."""
-    return min(torch.get_num_threads(), len(os.sched_getaffinity(0)))
+    # sched_getaffinity is Linux-only; elsewhere every core counts.
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return min(torch.get_num_threads(), usable)
 
 
 def local_or_hub(model: str | os.PathLike[str]) -> str | Path:
@@ -100,8 +102,9 @@ class SentimentClassifier:
 
     ``model`` is None for the built-in multilingual model, or a hub id or local folder of
     any transformers sequence-classification checkpoint; ``label_map`` maps that
-    checkpoint's label names to ours. ``precision`` (see PRECISIONS) defaults to fp16 on
-    CUDA, bf16 on CPUs that have it, else fp32.
+    checkpoint's label names to ours. A checkpoint whose config.json sets ``text_prefix``
+    (the built-in one: e5's "query: ") gets it before every text. ``precision`` (see
+    PRECISIONS) defaults to fp16 on CUDA, bf16 on CPUs that have it, else fp32.
     """
 
     def __init__(
