@@ -29,6 +29,18 @@ def classifier_from_settings(settings: Settings) -> SentimentClassifier:
     )
 
 
+def scoring_text(mention: Mention) -> str:
+    """What the model reads: the headline too, when the text does not already hold it.
+
+    A review's headline is often its verdict ("Why I stopped using X", "Best app in
+    town") while the body only lists facts; reading both fixed errors the body alone made.
+    """
+    title = (mention.title or "").strip()
+    if not title or title in mention.text:
+        return mention.text
+    return f"{title}\n{mention.text}"
+
+
 def score_pending(engine: Engine, classifier: SentimentClassifier, *, batch_size: int = 64, limit: int | None = None) -> int:
     """Score up to ``limit`` (default: all) mentions needing it; returns how many were scored.
 
@@ -43,7 +55,7 @@ def score_pending(engine: Engine, classifier: SentimentClassifier, *, batch_size
             )
             if not mentions:
                 break
-            predictions = classifier.classify([mention.text for mention in mentions])
+            predictions = classifier.classify([scoring_text(mention) for mention in mentions])
             for mention, prediction in zip(mentions, predictions, strict=True):
                 save_score(
                     session,

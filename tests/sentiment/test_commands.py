@@ -11,10 +11,10 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from mentionwatch.cli import app
-from mentionwatch.scoring import score_pending
+from mentionwatch.scoring import score_pending, scoring_text
 from sentiment import LABELS, SentimentClassifier
 from store.db import session_scope
-from store.models import SentimentScore
+from store.models import Mention, SentimentScore
 from store.queries import BrandSpec, SourceSpec, relabel, save_mention, sync_brands_and_sources
 from tests.sentiment.conftest import SaveTiny
 
@@ -117,3 +117,17 @@ def test_export_corrections_writes_people_s_labels_as_training_data(env: Path, s
     out = env.parent / "corrections.tsv"
     assert runner.invoke(app, ["sentiment", "export-corrections", "-o", str(out)]).exit_code == 0
     assert out.read_text(encoding="utf-8") == result.stdout
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "expected"),
+    [
+        ("Why I stopped using Acme", "Three late deliveries.", "Why I stopped using Acme\nThree late deliveries."),
+        (None, "Three late deliveries.", "Three late deliveries."),
+        ("  ", "Fine.", "Fine."),
+        ("Late again", "Late again: the third time this month.", "Late again: the third time this month."),
+    ],
+)
+def test_the_model_reads_the_headline_unless_the_text_holds_it(title: str | None, text: str, expected: str) -> None:
+    mention = Mention(source_id=1, brand_id=1, dedup_key="k", url="u", canonical_url="u", title=title, text=text, content_hash="h")
+    assert scoring_text(mention) == expected
