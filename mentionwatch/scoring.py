@@ -7,15 +7,12 @@ run it again, or after a crash, and it picks up exactly what is still missing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
 
 from mentionwatch.settings import Settings
 from sentiment import SentimentClassifier
 from store.db import session_scope
-from store.models import Mention, SentimentScore
+from store.models import Mention
 from store.queries import mentions_to_score, save_score
 
 
@@ -68,15 +65,3 @@ def score_pending(engine: Engine, classifier: SentimentClassifier, *, batch_size
                 )
         scored += len(mentions)
     return scored
-
-
-def corrections(session: Session) -> Iterator[tuple[str, str, str]]:
-    """(language, label, text) of every mention a person relabeled: new training data."""
-    statement = (
-        select(Mention.language, SentimentScore.manual_label, Mention.text)
-        .join(SentimentScore, col(SentimentScore.mention_id) == col(Mention.id))
-        .where(col(SentimentScore.manual_label).is_not(None))
-        .order_by(col(Mention.id))
-    )
-    for language, label, text in session.exec(statement):
-        yield language or "", label, text

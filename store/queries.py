@@ -434,3 +434,15 @@ def mention_row(
         "handled": handling.state if handling else HandlingState.new.value,
         "response_url": handling.response_url if handling else None,
     }
+
+
+def manual_corrections(session: Session) -> Iterator[tuple[str, str, str]]:
+    """(language, label, text) of every mention a person relabeled: new training data."""
+    statement = (
+        select(Mention.language, SentimentScore.manual_label, Mention.text)
+        .join(SentimentScore, col(SentimentScore.mention_id) == col(Mention.id))
+        .where(col(SentimentScore.manual_label).is_not(None))
+        .order_by(col(Mention.id))
+    )
+    for language, label, text in session.exec(statement):
+        yield language or "", label, text

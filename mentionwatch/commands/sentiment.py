@@ -15,10 +15,11 @@ from rich.console import Console
 from rich.table import Table
 
 from mentionwatch.context import app_state, fail
-from mentionwatch.scoring import classifier_from_settings, corrections, score_pending
+from mentionwatch.scoring import classifier_from_settings, score_pending
 from sentiment import LABELS, ModelLoadError, SentimentClassifier
 from sentiment.evaluate import Evaluation, evaluate_file
 from store.db import session_scope
+from store.queries import manual_corrections
 
 app = typer.Typer()
 sentiment_app = typer.Typer(
@@ -106,7 +107,7 @@ def export_corrections(
     state = app_state(ctx)
     with session_scope(state.engine) as session, (output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout)) as out:
         out.write("lang\tlabel\ttext\n")
-        for lang, label, text in corrections(session):
+        for lang, label, text in manual_corrections(session):
             # No quoting in our TSV: tabs and newlines inside a mention become spaces.
             out.write(f"{lang}\t{label}\t{' '.join(text.split())}\n")
 
