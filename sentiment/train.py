@@ -40,7 +40,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=WEIGHTS_DIR, help="where the adapter is written")
     parser.add_argument("--rank", type=int, default=16, help="LoRA rank")
     parser.add_argument("--layers", type=int, default=8, help="encoder layers kept (e5 has 12)")
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--learning-rate", type=float, default=6e-4)
     parser.add_argument("--seed", type=int, default=13)
