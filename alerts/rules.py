@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from mentionwatch.config import AlertRules
 from store.boolean_query import Phrase, Query, Term, fold, tokenize
+from store.ratings import stars as rating_stars
 
 # Trailing vowels are where Polish, Russian and English inflect; a stem keeps this many letters.
 _INFLECTED_ENDING = re.compile(r"[aeiouyаеёиоуыэюяйь]+$")
@@ -29,18 +30,6 @@ class Verdict:
     reasons: tuple[str, ...]
     urgent: bool = False
     critical_words: tuple[str, ...] = ()
-
-
-def rescaled_rating(rating: float | None, *, best: float | None, worst: float | None) -> float | None:
-    """A rating on the 1-5 scale, from the site's own scale (5 when best is unknown, worst 1)."""
-    if rating is None:
-        return None
-    best = 5.0 if best is None else best
-    worst = 1.0 if worst is None else worst
-    if best <= worst:
-        return None
-    share = (min(max(rating, worst), best) - worst) / (best - worst)
-    return 1.0 + 4.0 * share
 
 
 def _stem(word: str) -> str:
@@ -110,7 +99,7 @@ class BrandRules:
                 reasons.append(f"negative {facts.prob_negative:.0%}")
         elif facts.label == "negative":
             reasons.append("negative")
-        stars = rescaled_rating(facts.rating, best=facts.rating_best, worst=facts.rating_worst)
+        stars = rating_stars(facts.rating, best=facts.rating_best, worst=facts.rating_worst)
         if stars is not None and self.rules.max_rating is not None and stars <= self.rules.max_rating:
             reasons.append(f"rated {stars:.1f} of 5")
         return tuple(reasons)

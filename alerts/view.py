@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from alerts.rules import rescaled_rating
 from alerts.spikes import SPIKE_KIND
 from store.models import AlertOutbox, Brand, Mention, SentimentScore, Source
+from store.ratings import stars as rating_stars
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def load_alert(session: Session, row: AlertOutbox) -> Alert:
         fetched_at=mention.fetched_at,
         rating=mention.rating,
         rating_best=mention.rating_best,
-        stars=rescaled_rating(mention.rating, best=mention.rating_best, worst=mention.rating_worst),
+        stars=rating_stars(mention.rating, best=mention.rating_best, worst=mention.rating_worst),
         label=score.effective_label if score else None,
         prob_negative=score.prob_negative if score else None,
         relabeled_by=score.manual_by if score and score.manual_label else None,

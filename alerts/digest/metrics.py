@@ -31,9 +31,8 @@ from sqlmodel import Session, col, select
 from alerts.digest.weeks import IsoWeek, Period
 from store.models import Handling, HandlingState, Mention, SentimentScore, Source
 from store.queries import LABELS
+from store.ratings import rescale
 
-# schema.org's defaults for a rating without bestRating / worstRating.
-DEFAULT_BEST, DEFAULT_WORST = 5.0, 1.0
 _EPSILON = 1e-9
 
 
@@ -143,16 +142,6 @@ def language_counts(session: Session, *, brand_id: int, period: Period) -> list[
     language = col(Mention.language)
     statement = select(language, func.count()).where(_of_brand_in(brand_id, period)).group_by(language)
     return sorted(session.exec(statement).all(), key=lambda item: (-item[1], item[0] or "~"))
-
-
-def rescale(rating: float, *, best: float | None, worst: float | None, low: float, high: float) -> float | None:
-    """A rating moved from its own worst..best scale to low..high; None for a broken scale."""
-    top = DEFAULT_BEST if best is None else best
-    bottom = DEFAULT_WORST if worst is None else worst
-    if top <= bottom:
-        return None
-    fraction = min(max((rating - bottom) / (top - bottom), 0.0), 1.0)
-    return low + fraction * (high - low)
 
 
 def _round_half_up(value: float) -> int:

@@ -14,11 +14,10 @@ from crawlers.dates import parse_time
 from crawlers.items import BodyFormat, MentionItem
 from crawlers.pipelines import PipelineStep
 from crawlers.urls import canonical_url, unwrap_redirect
+from store.ratings import DEFAULT_BEST, DEFAULT_WORST
 
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
-# schema.org's defaults when a rating does not say its scale.
-DEFAULT_BEST, DEFAULT_WORST = 5.0, 1.0
 
 
 def clean_text(value: str | None, body_format: BodyFormat = "text") -> str:

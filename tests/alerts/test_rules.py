@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from alerts.rules import BrandRules, MentionFacts, critical_word_query, rescaled_rating
+from alerts.rules import BrandRules, MentionFacts, critical_word_query
 from mentionwatch.config import AlertRules
+from store.ratings import stars as rating_stars
 
 
 def facts(**kwargs: object) -> MentionFacts:
@@ -26,7 +27,7 @@ RULES = BrandRules(
 def test_ratings_are_rescaled_to_one_to_five_from_their_own_scale(
     rating: float, best: float | None, worst: float | None, stars: float
 ) -> None:
-    assert rescaled_rating(rating, best=best, worst=worst) == pytest.approx(stars)
+    assert rating_stars(rating, best=best, worst=worst) == pytest.approx(stars)
 
 
 def test_negative_probability_at_or_above_the_threshold_alerts() -> None:
