@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, func, select
 
+from store.derived import happened_at
 from store.models import AlertOutbox, Mention
 
 MENTION_KIND = "mention"
@@ -90,7 +91,7 @@ def check_volume(session: Session, *, brand_id: int, now: datetime, adding: int,
         .where(
             *kind_and_brand,
             col(AlertOutbox.created_at) > recent_start,
-            func.coalesce(col(Mention.published_at), col(Mention.fetched_at)) > recent_start,
+            happened_at() > recent_start,
         )
     ).one()
     history = session.exec(

@@ -24,6 +24,7 @@ from store.fulltext import fts5_expression, tsquery_expression
 from store.mention_view import mention_view
 from store.models import Brand, Handling, HandlingState, Mention, SentimentScore, Source
 from store.queries import LABELS
+from store.ratings import DEFAULT_BEST, DEFAULT_WORST
 
 _fts = table("mentions_fts", column("rowid"))
 _m = Mention.__table__.c  # type: ignore[attr-defined]
@@ -118,7 +119,7 @@ def _happened_between(since: datetime | None, until: datetime | None) -> ColumnE
 
 def rating_5() -> ColumnElement[float]:
     """mention_view.rating_5 on the mentions table (tests check that the two agree)."""
-    best, worst = func.coalesce(_m.rating_best, 5), func.coalesce(_m.rating_worst, 1)
+    best, worst = func.coalesce(_m.rating_best, DEFAULT_BEST), func.coalesce(_m.rating_worst, DEFAULT_WORST)
     share = (_m.rating - worst) / func.nullif(best - worst, 0)
     clamped = case((share < 0, 0.0), (share > 1, 1.0), else_=share)
     return case((best > worst, 1 + 4.0 * clamped), else_=null())

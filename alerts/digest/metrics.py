@@ -29,19 +29,12 @@ from sqlalchemy import ColumnElement, case, func, or_, union_all
 from sqlmodel import Session, col, select
 
 from alerts.digest.weeks import IsoWeek, Period
+from store.derived import effective_label, happened_at
 from store.models import Handling, HandlingState, Mention, SentimentScore, Source
 from store.queries import LABELS
 from store.ratings import rescale
 
 _EPSILON = 1e-9
-
-
-def happened_at() -> ColumnElement[datetime]:
-    return func.coalesce(col(Mention.published_at), col(Mention.fetched_at))
-
-
-def effective_label() -> ColumnElement[str]:
-    return func.coalesce(col(SentimentScore.manual_label), col(SentimentScore.label))
 
 
 def _of_brand_in(brand_id: int, period: Period) -> ColumnElement[bool]:

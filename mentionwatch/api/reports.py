@@ -18,12 +18,13 @@ from sqlalchemy import ColumnElement, and_, case, func, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from alerts.digest.metrics import ResponseSummary, SentimentCounts, effective_label, happened_at
+from alerts.digest.metrics import ResponseSummary, SentimentCounts
 from alerts.digest.weeks import IsoWeek, Period
 from mentionwatch.api.auth import engine_of, reader
 from mentionwatch.api.mentions import invalid
 from mentionwatch.api.schemas import BrandMetrics, BrandOut, SourceOut
 from store.db import session_scope
+from store.derived import effective_label, happened_at
 from store.models import ApiToken, Brand, Handling, HandlingState, Mention, SentimentScore, Source
 from store.queries import LABELS
 from store.search import rating_5

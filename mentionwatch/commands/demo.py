@@ -27,6 +27,7 @@ from mentionwatch.context import AppState, app_state
 from mentionwatch.demo.server import serve_directory
 from mentionwatch.scoring import classifier_from_settings, score_pending
 from store.db import session_scope
+from store.derived import effective_label
 from store.models import AlertOutbox, Mention, SentimentScore, Source
 
 app = typer.Typer()
@@ -61,7 +62,7 @@ def _demo_config(base_url: str) -> str:
 
 def _per_source(state: AppState) -> list[tuple[str, str, int, int, int]]:
     """Per source: mentions stored, negative by effective label, alerts queued."""
-    label = func.coalesce(SentimentScore.manual_label, SentimentScore.label)
+    label = effective_label()
     with session_scope(state.engine) as session:
         rows = session.exec(
             select(
