@@ -22,6 +22,7 @@ def classifier_from_settings(settings: Settings) -> SentimentClassifier:
         settings.sentiment_model,
         label_map=settings.sentiment_label_map,
         device=settings.sentiment_device,
+        compile=settings.sentiment_compile,
         cache_dir=settings.cache_dir,
     )
 
@@ -38,10 +39,19 @@ def scoring_text(mention: Mention) -> str:
     return f"{title}\n{mention.text}"
 
 
-def score_pending(engine: Engine, classifier: SentimentClassifier, *, batch_size: int = 64, limit: int | None = None) -> int:
+# Mentions per transaction. The classifier pads each length bucket of the texts it is
+# given; random mentions taken 64 at a time wasted 44 % of the model's work on padding,
+# 512 at a time 7 % (measured on the project's labeled texts in random order).
+SCORE_BATCH = 512
+
+
+def score_pending(
+    engine: Engine, classifier: SentimentClassifier, *, batch_size: int = SCORE_BATCH, limit: int | None = None
+) -> int:
     """Score up to ``limit`` (default: all) mentions needing it; returns how many were scored.
 
-    Each batch is its own transaction, so an interrupted run keeps what it finished.
+    Each batch is its own transaction, so an interrupted run keeps what it finished; on
+    PostgreSQL each batch's rows stay locked until it commits, and other scorers skip them.
     """
     scored = 0
     while limit is None or scored < limit:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_cache_dir, user_data_dir
 from pydantic import SecretStr
@@ -56,6 +57,9 @@ class Settings(BaseSettings):
     # JSON object mapping the checkpoint's label names to negative/neutral/positive.
     sentiment_label_map: dict[str, str] | None = None
     sentiment_device: str | None = None
+    # When to torch.compile the model: auto (once it pays back), always, never; see
+    # sentiment.compilation (not imported here: it would load torch for every command).
+    sentiment_compile: Literal["auto", "always", "never"] = "auto"
     cache_dir: Path = Path(user_cache_dir(APP_NAME))
 
     user_agent: str = "mentionwatch/0.1 (+https://github.com/mentionwatch/mentionwatch)"

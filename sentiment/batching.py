@@ -10,7 +10,9 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import PreTrainedTokenizerBase
+
+from sentiment.compilation import Forward
 
 # 128 tokens cover most mentions whole; a long review keeps its first 97 tokens (the
 # start token and 96 of text) and its last 31 (30 of text and the end token), because
@@ -48,7 +50,7 @@ def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> Iterator[l
 
 
 def predict_probabilities(
-    model: PreTrainedModel,
+    forward: Forward,
     tokenizer: PreTrainedTokenizerBase,
     texts: Sequence[str],
     *,
@@ -56,12 +58,20 @@ def predict_probabilities(
     batch_size: int = 32,
     device: torch.device | str = "cpu",
 ) -> np.ndarray:
-    """Class probabilities (texts x classes) in input order, computed in length buckets."""
+    """Class probabilities (texts x classes) in input order, computed in length buckets.
+
+    ``forward`` maps a padded batch to logits: ``logits_of(model)`` or a ModelRunner.
+    """
     sequences = tokenize(tokenizer, texts, prefix=prefix)
-    probabilities = np.zeros((len(texts), model.config.num_labels), dtype=np.float32)
+    rows: list[int] = []
+    parts: list[np.ndarray] = []
     with torch.inference_mode():
         for batch in length_sorted_batches([len(ids) for ids in sequences], batch_size):
             inputs = {k: v.to(device) for k, v in pad(tokenizer, [sequences[i] for i in batch]).items()}
-            logits = model(**inputs).logits
-            probabilities[batch] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+            parts.append(torch.softmax(forward(inputs).float(), dim=-1).cpu().numpy())
+            rows.extend(batch)
+    if not parts:
+        return np.zeros((0, 0), dtype=np.float32)
+    probabilities = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
+    probabilities[rows] = np.concatenate(parts)
     return probabilities

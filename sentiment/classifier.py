@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -13,7 +12,9 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreT
 
 from sentiment import default_model
 from sentiment.batching import predict_probabilities
+from sentiment.compilation import CompilePolicy, ModelRunner
 from sentiment.prediction import LabelMapping, Prediction
+from sentiment.quantization import quantize_linears
 
 
 class ModelLoadError(RuntimeError):
@@ -29,7 +30,8 @@ def weights_digest(model: PreTrainedModel) -> str:
     return digest.hexdigest()[:12]
 
 
-# fp32 reference; bf16 and fp16 halve the weights; int8 = dynamic int8 Linear layers.
+# fp32 reference; bf16 and fp16 halve the weights; int8 = W8A8 Linear layers
+# (sentiment.quantization).
 PRECISIONS = ("fp32", "bf16", "fp16", "int8")
 
 
@@ -39,25 +41,30 @@ def cpu_has_bf16() -> bool:
     return bool(capabilities.get("avx512_bf16") or capabilities.get("amx_bf16"))
 
 
-def auto_precision(device: torch.device) -> str:
-    """fp16 on GPUs, bf16 on CPUs with native bf16, else fp32.
+def cpu_has_int8_dot() -> bool:
+    """Whether this CPU has int8 dot-product instructions (VNNI or AMX) for int8 matmuls."""
+    capabilities = torch.cpu.get_capabilities()
+    return any(capabilities.get(name) for name in ("avx512_vnni", "avx_vnni", "amx_int8"))
 
-    bf16 gave the fp32 labels on every dev and test text and 2.7x the speed on 2 cores;
-    int8 was faster still but cost up to 6 points of test macro-F1 (sentiment/data/README.md).
+
+def auto_precision(device: torch.device) -> str:
+    """fp16 on GPUs; on CPUs int8 with VNNI, else bf16 where native, else fp32.
+
+    On the 2-core benchmark machine int8 (per-token W8A8) ran about 1.3x faster than bf16
+    once compiled and kept test macro-F1 within half a point of fp32; bf16 kept the fp32
+    labels and ran 1.9x faster than fp32 (sentiment/data/README.md).
     """
     if device.type == "cuda":
         return "fp16"
+    if cpu_has_int8_dot():
+        return "int8"
     return "bf16" if cpu_has_bf16() else "fp32"
 
 
 def with_precision(model: PreTrainedModel, precision: str) -> torch.nn.Module:
     """The model converted to run in ``precision`` (one of PRECISIONS)."""
     if precision == "int8":
-        with warnings.catch_warnings():
-            # torch points eager-mode quantization users at torchao; the API still works.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            warnings.simplefilter("ignore", UserWarning)
-            return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        return quantize_linears(model.float())
     dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
     if precision not in dtypes:
         raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
@@ -81,13 +88,24 @@ def local_or_hub(model: str | os.PathLike[str]) -> str | Path:
     return text
 
 
-def load_checkpoint(source: str | Path) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
+def attention_for(device: torch.device) -> str:
+    """transformers' attention implementation that runs fastest on ``device``.
+
+    On CPU, mentions are short (median 31 tokens): the plain matmul-softmax attention
+    ("eager") was as fast as the fused SDPA kernel uncompiled, and inductor fuses it into the
+    surrounding ops where it cannot fuse SDPA (compiled: 348 vs 314 sentences/s, same run).
+    GPUs keep SDPA's fused kernels.
+    """
+    return "sdpa" if device.type == "cuda" else "eager"
+
+
+def load_checkpoint(source: str | Path, *, attention: str) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
     """Tokenizer and model from ``source``, with one clear error for any failure."""
     if isinstance(source, Path) and not source.is_dir():
         raise ModelLoadError(f"sentiment model folder {str(source)!r} does not exist")
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)
-        model = AutoModelForSequenceClassification.from_pretrained(source)
+        model = AutoModelForSequenceClassification.from_pretrained(source, attn_implementation=attention)
     except (OSError, ValueError) as exc:
         raise ModelLoadError(
             f"cannot load sentiment model {str(source)!r}: it must be a transformers "
@@ -104,7 +122,10 @@ class SentimentClassifier:
     any transformers sequence-classification checkpoint; ``label_map`` maps that
     checkpoint's label names to ours. A checkpoint whose config.json sets ``text_prefix``
     (the built-in one: e5's "query: ") gets it before every text. ``precision`` (see
-    PRECISIONS) defaults to fp16 on CUDA, bf16 on CPUs that have it, else fp32.
+    PRECISIONS) defaults to fp16 on CUDA and on CPU to int8 where it has VNNI, else bf16
+    where native, else fp32. ``compile``
+    says when to torch.compile the model (see sentiment.compilation): "auto" once the time
+    spent classifying would have paid for it, "always" at the first batch, or "never".
     """
 
     def __init__(
@@ -116,6 +137,7 @@ class SentimentClassifier:
         batch_size: int = 32,
         precision: str | None = None,
         cache_dir: Path | None = None,
+        compile: CompilePolicy = "auto",
     ) -> None:
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.batch_size = batch_size
@@ -125,7 +147,7 @@ class SentimentClassifier:
         else:
             source = local_or_hub(model)
             self.name = str(model)
-        self.tokenizer, loaded = load_checkpoint(source)
+        self.tokenizer, loaded = load_checkpoint(source, attention=attention_for(self.device))
         self.version = default_model.shipped_version() if model is None else weights_digest(loaded)
         self.labels = LabelMapping(loaded.config.id2label, label_map)
         self.prefix: str = getattr(loaded.config, "text_prefix", "")
@@ -133,13 +155,14 @@ class SentimentClassifier:
         if self.device.type == "cpu":
             torch.set_num_threads(cpu_threads())
         self.model = with_precision(loaded, self.precision).to(self.device)
+        self.runner = ModelRunner(self.model, compile)
 
     def classify(self, texts: Sequence[str]) -> list[Prediction]:
         """One Prediction per text, in input order."""
         if not texts:
             return []
         probabilities = predict_probabilities(
-            self.model,
+            self.runner,
             self.tokenizer,
             texts,
             prefix=self.prefix,

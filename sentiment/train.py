@@ -23,6 +23,7 @@ from transformers import PreTrainedTokenizerBase, get_linear_schedule_with_warmu
 
 from sentiment.batching import pad, predict_probabilities, tokenize
 from sentiment.classifier import cpu_threads
+from sentiment.compilation import logits_of
 from sentiment.dataset import DATA_DIR, LabeledText, project_data
 from sentiment.default_model import TEXT_PREFIX, WEIGHTS_DIR, base_model, classifier_config, load_tokenizer
 from sentiment.evaluate import Evaluation, evaluation
@@ -75,7 +76,7 @@ def training_batches(lengths: Sequence[int], batch_size: int, rng: random.Random
 def evaluate_model(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, rows: Sequence[LabeledText]) -> Evaluation:
     """Scores of the model (in training, not quantized) on ``rows``."""
     model.eval()
-    probabilities = predict_probabilities(model, tokenizer, [r.text for r in rows], prefix=TEXT_PREFIX, batch_size=64)
+    probabilities = predict_probabilities(logits_of(model), tokenizer, [r.text for r in rows], prefix=TEXT_PREFIX, batch_size=64)
     return evaluation(rows, [LABELS[i] for i in probabilities.argmax(axis=1)])
 
 

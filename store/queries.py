@@ -259,7 +259,12 @@ def stored_texts(session: Session, *, brand_id: int, content_hashes: Iterable[st
 
 
 def mentions_to_score(session: Session, *, model_name: str, model_version: str, limit: int) -> list[Mention]:
-    """Mentions never scored, edited since, or scored by another model or version."""
+    """Mentions never scored, edited since, or scored by another model or version.
+
+    The rows are claimed for the caller's transaction: on PostgreSQL they are locked and
+    rows another scorer holds are skipped, so several scorers share a backlog without
+    scoring a mention twice. SQLite has no row locks: run one scorer per SQLite store.
+    """
     statement = (
         select(Mention)
         .outerjoin(SentimentScore, col(SentimentScore.mention_id) == col(Mention.id))
@@ -274,6 +279,7 @@ def mentions_to_score(session: Session, *, model_name: str, model_version: str, 
         )
         .order_by(col(Mention.id))
         .limit(limit)
+        .with_for_update(skip_locked=True, of=Mention)
     )
     return list(session.exec(statement))
 

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mentionwatch.context import app_state, fail
-from mentionwatch.scoring import classifier_from_settings, score_pending
+from mentionwatch.scoring import SCORE_BATCH, classifier_from_settings, score_pending
 from sentiment import LABELS, ModelLoadError, SentimentClassifier
 from sentiment.evaluate import Evaluation, evaluate_file
 from store.db import session_scope
@@ -116,7 +116,7 @@ def export_corrections(
 def score(
     ctx: typer.Context,
     limit: Annotated[int | None, typer.Option(help="Score at most this many mentions.", min=1)] = None,
-    batch_size: Annotated[int, typer.Option(help="Mentions per batch and transaction.", min=1)] = 64,
+    batch_size: Annotated[int, typer.Option(help="Mentions per batch and transaction.", min=1)] = SCORE_BATCH,
 ) -> None:
     """Score every stored mention that has no score, changed, or was scored by another model.
 

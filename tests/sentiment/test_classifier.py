@@ -10,6 +10,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from sentiment import LABELS, ModelLoadError, Prediction, SentimentClassifier
+from sentiment.quantization import Int8Linear
 from tests.sentiment.conftest import SaveTiny
 
 TEXTS = [
@@ -55,12 +56,24 @@ def test_reduced_precisions_stay_close_to_fp32(tiny_checkpoint: Path, precision:
     np.testing.assert_allclose(probabilities(reduced.classify(TEXTS)), fp32, atol=0.05)
 
 
-def test_int8_quantizes_the_linear_layers(tiny_checkpoint: Path) -> None:
+def test_int8_quantizes_the_encoder_and_keeps_the_head_in_float(tiny_checkpoint: Path) -> None:
     int8 = SentimentClassifier(tiny_checkpoint, precision="int8").model
-    assert isinstance(int8.bert.encoder.layer[0].attention.self.query, torch.ao.nn.quantized.dynamic.Linear)
+    assert isinstance(int8.bert.encoder.layer[0].attention.self.query, Int8Linear)
+    assert isinstance(int8.bert.encoder.layer[1].output.dense, Int8Linear)
+    assert type(int8.classifier) is type(int8.bert.pooler.dense) is torch.nn.Linear
+
+
+def test_an_int8_label_does_not_depend_on_the_other_texts_in_its_batch(tiny_checkpoint: Path) -> None:
+    """Per-token scales: a loud neighbour no longer coarsens a text's activations."""
+    clf = SentimentClassifier(tiny_checkpoint, batch_size=8, precision="int8", compile="never")
+    together = probabilities(clf.classify(TEXTS))
+    alone = probabilities([clf.classify([text])[0] for text in TEXTS])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
 
 
 def test_the_default_precision_fits_the_cpu(tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {"avx512_vnni": True, "avx512_bf16": True})
+    assert SentimentClassifier(tiny_checkpoint).precision == "int8"
     monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {"avx512_bf16": True})
     assert SentimentClassifier(tiny_checkpoint).model.dtype == torch.bfloat16
     monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {})

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sentiment import SentimentClassifier, default_model
+from sentiment import LABELS, SentimentClassifier, default_model
 
 pytestmark = pytest.mark.slow
 
@@ -48,3 +48,14 @@ def test_the_built_folder_is_a_plain_transformers_checkpoint(built: Path) -> Non
     assert as_user_model.prefix == default_model.TEXT_PREFIX
     texts = OBVIOUS["negative"] + OBVIOUS["positive"]
     assert [p.label for p in as_user_model.classify(texts)] == ["negative"] * 3 + ["positive"] * 3
+
+
+def test_the_compiled_int8_model_gives_the_uncompiled_probabilities(built: Path) -> None:
+    """The path the service switches to after its first 20 s of scoring (compiles for ~30 s)."""
+    texts = [text for examples in OBVIOUS.values() for text in examples]
+    uncompiled = SentimentClassifier(cache_dir=built.parent.parent, precision="int8", compile="never")
+    compiled = SentimentClassifier(cache_dir=built.parent.parent, precision="int8", compile="always")
+    expected = [p.probabilities[label] for p in uncompiled.classify(texts) for label in LABELS]
+    got = [p.probabilities[label] for p in compiled.classify(texts) for label in LABELS]
+    assert got == pytest.approx(expected, abs=1e-3)
+    assert compiled.runner.compiled is not None and compiled.runner.policy == "always"

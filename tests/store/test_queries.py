@@ -145,6 +145,17 @@ def test_scoring_queue_follows_edits_and_model_versions(engine: Engine) -> None:
         assert [m.id for m in mentions_to_score(session, model_name="m", model_version="1", limit=10)] == [second]
 
 
+@pytest.mark.postgres
+def test_two_scorers_on_postgresql_claim_different_mentions(postgres_engine: Engine) -> None:
+    """The first scorer's batch stays locked until it commits; the second takes the next ones."""
+    brand_id, source_id = _setup(postgres_engine)
+    ids = [_save(postgres_engine, brand_id, source_id, key=key, h=f"h{key}")[1] for key in "abcde"]
+    with session_scope(postgres_engine) as first, session_scope(postgres_engine) as second:
+        claimed_first = [m.id for m in mentions_to_score(first, model_name="m", model_version="1", limit=2)]
+        claimed_second = [m.id for m in mentions_to_score(second, model_name="m", model_version="1", limit=10)]
+    assert (claimed_first, claimed_second) == (ids[:2], ids[2:])
+
+
 def test_manual_label_wins_in_export(engine: Engine) -> None:
     brand_id, source_id = _setup(engine)
     _, mention_id = _save(engine, brand_id, source_id)
