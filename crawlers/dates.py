@@ -12,6 +12,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 
 import dateparser
+from dateparser.data.languages_info import language_order
+
+# Language hints come from pages (<html lang>, a feed's <language>); dateparser refuses the
+# whole call for one code it does not know, so unknown ones are dropped first.
+DATEPARSER_LANGUAGES = frozenset(language_order)
 
 
 def to_utc(value: datetime, zone: tzinfo) -> datetime:
@@ -56,7 +61,7 @@ def parse_time(
     local_now = (now or datetime.now(UTC)).astimezone(zone).replace(tzinfo=None)
     parsed = dateparser.parse(
         text,
-        languages=list(languages) or None,
+        languages=[lang for lang in languages if lang in DATEPARSER_LANGUAGES] or None,
         settings={
             "TIMEZONE": str(zone),
             "RETURN_AS_TIMEZONE_AWARE": True,

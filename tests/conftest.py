@@ -8,11 +8,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
 from store.db import make_engine, upgrade
 from tests.support.postgres import PostgresUnavailable, running_postgres
+
+# Fuzz tests draw the same cases on every run, so CI fails or passes the same way each
+# time; `pytest --hypothesis-profile=explore` draws new random cases to look for more.
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile("ci")
 
 SHARED_FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
 

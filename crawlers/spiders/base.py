@@ -10,6 +10,7 @@ config's `type` and writes the parse callbacks; it is found by that name through
 - `request()` with an errback that logs and counts download failures;
 - `follow_page()`: pagination bounded by the source's `max_pages`;
 - `problem()`: one broken item or page is logged with source, URL and reason, and skipped;
+- `each_item()`: builds a page's items one by one, so one mangled post costs only itself;
 - `mark()`: high-water marks (`crawlers.cursors`) saved after a clean run;
 - `api_url()`: the config's `base_url` override (tests point API sources at loopback).
 
@@ -19,9 +20,9 @@ Spiders yield `crawlers.items.MentionItem`s with raw values; the pipeline cleans
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterable
-from typing import Any, ClassVar
-from urllib.parse import urljoin
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from typing import Any, ClassVar, TypeVar
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Request, Response, TextResponse
@@ -29,11 +30,13 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawlers.cursors import HighWaterMark
+from crawlers.items import MentionItem
 from crawlers.job import SourceJob
 from crawlers.middlewares.retry_after import GAVE_UP_META
 from crawlers.stats import PAGES, count_error
 
 Callback = Callable[..., Any]
+T = TypeVar("T")
 _PAGE_META = "mentionwatch_page"
 
 
@@ -79,15 +82,33 @@ class MentionSpider(scrapy.Spider):
         return Request(url, callback=callback, **kwargs)
 
     def follow_page(self, response: Response, url: str | None, callback: Callback, **kwargs: Any) -> Request | None:
-        """The next page of a listing, unless there is none or `max_pages` is reached."""
+        """The next page of a listing, unless there is none, it is no web page, or
+        `max_pages` is reached."""
         if not url:
+            return None
+        absolute = self.web_url(response, url)
+        if absolute is None:
+            self.problem(response, f"next-page link {url!r} is not an http(s) URL")
             return None
         page = int(response.meta.get(_PAGE_META, 1))
         if page >= self.source.max_pages:
             self.logger.info("source=%s url=%s: stopping at max_pages=%d", self.name, response.url, page)
             return None
         meta = {**kwargs.pop("meta", {}), _PAGE_META: page + 1}
-        return self.request(response.urljoin(url), callback, meta=meta, **kwargs)
+        return self.request(absolute, callback, meta=meta, **kwargs)
+
+    @staticmethod
+    def web_url(response: Response, href: str) -> str | None:
+        """``href`` made absolute against the page, or None unless it is an http(s) URL.
+
+        A mangled page can hold links urllib refuses ("Invalid IPv6 URL") or that parse as
+        some other scheme ("o2026-11-12t12:30" reads as scheme "o2026-11-12t12").
+        """
+        try:
+            url = response.urljoin(href)
+        except ValueError:
+            return None
+        return url if urlsplit(url).scheme in ("http", "https") else None
 
     def on_download_error(self, failure: Failure) -> None:
         request: Request = failure.request  # type: ignore[attr-defined]
@@ -112,6 +133,21 @@ class MentionSpider(scrapy.Spider):
         """A broken item or page: logged with source, URL and reason, counted, skipped."""
         self.count_error("parse")
         self.logger.warning("source=%s url=%s: skipped: %s", self.name, response.url, reason)
+
+    def each_item(
+        self, response: Response, parts: Iterable[T], build: Callable[[T], MentionItem | None], what: str
+    ) -> Iterator[MentionItem]:
+        """``build(part)`` for every post, entry or review of a page, skipping the ones it
+        cannot build. One mangled part (a control character lxml refuses, a link urllib
+        cannot parse) is one logged problem; the page's other parts are still stored."""
+        for part in parts:
+            try:
+                item = build(part)
+            except ValueError as exc:  # UnicodeError and lxml's and urllib's refusals are ValueErrors
+                self.problem(response, f"{what} skipped: {type(exc).__name__}: {exc}")
+                continue
+            if item is not None:
+                yield item
 
     def count_error(self, kind: str) -> None:
         assert self.crawler.stats is not None

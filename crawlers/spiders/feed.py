@@ -57,28 +57,37 @@ class FeedSpider(MentionSpider):
             self.logger.info("source=%s url=%s: feed unchanged since the last run", self.name, response.url)
             return
         content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
-        parsed = feedparser.parse(response.body, response_headers={"content-type": content_type})
+        try:
+            parsed = feedparser.parse(response.body, response_headers={"content-type": content_type})
+        except ValueError as exc:  # feedparser lets some undecodable bodies through as UnicodeError
+            self.problem(response, f"not a readable feed: {exc!r}")
+            return
         if not parsed.entries:
             if parsed.get("bozo"):
                 self.problem(response, f"not a readable feed: {parsed.get('bozo_exception')!r}")
             return
         self._remember_validators(response, feed_url)
-        for entry in parsed.entries:
-            link = entry.get("link") or ""
-            body = _entry_body(entry)
-            if not link or not body.strip():
-                self.problem(response, f"entry {entry.get('id') or entry.get('title')!r} has no link or no text")
-                continue
-            yield MentionItem(
-                url=response.urljoin(link),
-                body=body,
-                body_format="html",
-                external_id=entry.get("id") or None,
-                title=entry.get("title"),
-                author=entry.get("author") or None,
-                published=_entry_time(entry),
-                date_languages=[parsed.feed.get("language", "")[:2]] if parsed.feed.get("language") else [],
-            )
+        language = parsed.feed.get("language", "")[:2]
+        yield from self.each_item(
+            response, parsed.entries, lambda entry: self._entry_item(response, entry, language), "entry"
+        )
+
+    def _entry_item(self, response: Response, entry: feedparser.FeedParserDict, language: str) -> MentionItem | None:
+        link = entry.get("link") or ""
+        body = _entry_body(entry)
+        if not link or not body.strip():
+            self.problem(response, f"entry {entry.get('id') or entry.get('title')!r} has no link or no text")
+            return None
+        return MentionItem(
+            url=response.urljoin(link),
+            body=body,
+            body_format="html",
+            external_id=entry.get("id") or None,
+            title=entry.get("title"),
+            author=entry.get("author") or None,
+            published=_entry_time(entry),
+            date_languages=[language] if language else [],
+        )
 
     def _remember_validators(self, response: Response, feed_url: str) -> None:
         etag = response.headers.get("ETag")

@@ -72,11 +72,13 @@ class PhpbbSpider(MentionSpider):
         languages = [lang[:2].lower()] if (lang := response.css("html::attr(lang)").get()) else []
         title = response.css("h2.topic-title a::text, h2.topic-title::text, h1.page-title a::text, h2 a::text").get()
         canonical = response.css('link[rel="canonical"]::attr(href)').get()
-        thread_url = strip_params(response.urljoin(canonical) if canonical else topic_url, SESSION_PARAMS)
-        for post in posts:
-            item = self.post_item(response, post, title=title, thread_url=thread_url, languages=languages)
-            if item is not None:
-                yield item
+        thread_url = strip_params((canonical and self.web_url(response, canonical)) or topic_url, SESSION_PARAMS)
+        yield from self.each_item(
+            response,
+            posts,
+            lambda post: self.post_item(response, post, title=title, thread_url=thread_url, languages=languages),
+            "post",
+        )
         next_url = response.css('a[rel="next"]::attr(href), li.next a::attr(href)').get()
         request = self.follow_page(response, next_url, self.parse, cb_kwargs={"topic_url": topic_url})
         if request is not None:
@@ -85,12 +87,12 @@ class PhpbbSpider(MentionSpider):
     def post_item(
         self, response: TextResponse, post: Selector, *, title: str | None, thread_url: str, languages: list[str]
     ) -> MentionItem | None:
-        post_id = re.sub(r"\D", "", post.attrib.get("id", ""))
+        post_id = re.sub(r"\D", "", post.xpath("@id").get(""))
         if post_id.strip("0") == "" and post_id:
             return None  # Forumotion's advert slot, `div#p0.post`
         content = first_match(post, CONTENT)
         if not post_id or not content:
-            self.problem(response, f"post {post.attrib.get('id')!r} has no id or no content")
+            self.problem(response, f"post {post.xpath('@id').get()!r} has no id or no content")
             return None
         body = content[0]
         for unwanted in body.css(CUT_OUT):
@@ -102,7 +104,7 @@ class PhpbbSpider(MentionSpider):
             " ".join(author_line.split()), author
         )
         links = first_match(post, PERMALINK)
-        link = links.attrib.get("href") if links else None
+        link = links.xpath("@href").get() if links else None
         permalink = strip_params(response.urljoin(link or f"viewtopic.php?p={post_id}#p{post_id}"), SESSION_PARAMS)
         return MentionItem(
             url=permalink,

@@ -184,11 +184,11 @@ class SchemaOrgSpider(MentionSpider):
         rel_next = response.css('link[rel~="next"]::attr(href), a[rel~="next"]::attr(href)').get()
         if rel_next:
             return rel_next
-        pagers = [el for el in response.css("nav, ul, ol, div") if _PAGER.search(el.attrib.get("class", ""))]
+        pagers = [el for el in response.css("nav, ul, ol, div") if _PAGER.search(el.xpath("@class").get(""))]
         for pager in pagers:
             current = pager.css('[aria-current="page"]::text, .active ::text, .current ::text, strong::text').re_first(r"\d+")
             wanted = str(int(current) + 1) if current else "2"
             for link in pager.css("a"):
                 if link.css("::text").re_first(r"^\s*(\d+)\s*$") == wanted:
-                    return link.attrib.get("href")
+                    return link.xpath("@href").get()
         return None

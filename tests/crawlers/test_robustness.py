@@ -66,6 +66,23 @@ def test_spiders_survive_mutated_pages(kind: str, path: Path, kwargs: dict[str, 
     check()
 
 
+def test_one_mangled_post_costs_only_itself() -> None:
+    """Found by the fuzz test: a control character in a post's markup made lxml refuse the
+    post and the whole page was lost; a mangled link parsed as another URL scheme."""
+    page = (SAMPLES / "phpbb/topic-15-page1.html").read_text(encoding="utf-8")
+    whole = [r for r in _parse("phpbb", page.encode(), {"topic_url": "https://s.example/"}, html=True)]
+    first_post = page.index('class="post')
+    mangled = page[:first_post] + "\x01" + page[first_post:]
+    next_link = 'href="./viewtopic.php?t=15&amp;sid=9d8c7b&amp;start=3" rel="next"'
+    mangled = mangled.replace('lang="pl"', 'lang="p\x01"').replace(next_link, 'href="o2026-11-12t12:30:00" rel="next"')
+    results = _parse("phpbb", mangled.encode(), {"topic_url": "https://s.example/"}, html=True)
+    items = [r for r in results if isinstance(r, MentionItem)]
+    assert len(items) >= len([r for r in whole if isinstance(r, MentionItem)]) - 1 > 0
+    assert not any(isinstance(r, Request) and not r.url.startswith("http") for r in results)
+    for item in items:
+        NORMALIZE.process_item(item)
+
+
 @pytest.mark.parametrize(
     "payload",
     [[], {}, None, 3, "text", {"feed": {"entry": "x"}}, {"feed": {"entry": [None, 1, {"id": 5}]}},
