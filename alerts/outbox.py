@@ -72,7 +72,6 @@ def enqueue(
     config: Config,
     settings: Settings,
     now: datetime | None = None,
-    spike_rule: SpikeRule = SpikeRule(),
 ) -> int:
     """Queue every qualifying mention not queued yet; returns how many rows were added."""
     now = now or utcnow()
@@ -82,11 +81,11 @@ def enqueue(
             continue
         channel = alert_channel(brand, settings)
         with session_scope(engine) as session:
-            added += _enqueue_brand(session, brand, channel, now=now, spike_rule=spike_rule)
+            added += _enqueue_brand(session, brand, channel, now=now)
     return added
 
 
-def _enqueue_brand(session: Session, brand: BrandConfig, channel: str, *, now: datetime, spike_rule: SpikeRule) -> int:
+def _enqueue_brand(session: Session, brand: BrandConfig, channel: str, *, now: datetime) -> int:
     row = get_brand(session, name=brand.name)
     if row is None or row.id is None:
         return 0  # not crawled yet: the config was never synced into the store
@@ -102,6 +101,28 @@ def _enqueue_brand(session: Session, brand: BrandConfig, channel: str, *, now: d
     ]
     if not qualifying:
         return 0
+    spike = _spike_for(session, brand, brand_id, channel, qualifying, now=now)
+    added = 0
+    for mention, verdict in qualifying:
+        parent_id = _thread_parent(session, mention, brand_id, channel) or (spike.id if spike else None)
+        if _insert_once(session, _row_values(mention, brand_id, channel, verdict, parent_id, now)):
+            added += 1
+    return added
+
+
+def _spike_for(
+    session: Session,
+    brand: BrandConfig,
+    brand_id: int,
+    channel: str,
+    qualifying: list[tuple[Mention, Verdict]],
+    *,
+    now: datetime,
+) -> AlertOutbox | None:
+    """The spike alert these alerts belong under: the open one, a new one, or none."""
+    if not brand.alerts.spikes.enabled:
+        return None
+    spike_rule = SpikeRule.configured(brand.alerts.spikes)
     spike = open_spike(session, brand_id=brand_id, channel=channel, now=now, rule=spike_rule)
     if spike is None:
         fresh = sum(1 for mention, _ in qualifying if happened_recently(mention, now=now, rule=spike_rule))
@@ -117,12 +138,7 @@ def _enqueue_brand(session: Session, brand: BrandConfig, channel: str, *, now: d
             )
             session.add(spike)
             session.flush()
-    added = 0
-    for mention, verdict in qualifying:
-        parent_id = _thread_parent(session, mention, brand_id, channel) or (spike.id if spike else None)
-        if _insert_once(session, _row_values(mention, brand_id, channel, verdict, parent_id, now)):
-            added += 1
-    return added
+    return spike
 
 
 def _candidates(

@@ -24,7 +24,6 @@ from alerts import outbox
 from alerts.console import ConsoleTransport
 from alerts.delivery import PermanentSendError, TransientSendError, Transport
 from alerts.slack_client import SlackTransport, make_client
-from alerts.spikes import SpikeRule
 from alerts.view import load_alert
 from mentionwatch.config import Config
 from mentionwatch.settings import Settings
@@ -45,7 +44,6 @@ class SendPolicy:
     max_retry_delay: timedelta = timedelta(minutes=30)
     # How long a thread reply waits for its thread's first message to be posted.
     thread_wait: timedelta = timedelta(seconds=2)
-    spike_rule: SpikeRule = SpikeRule()
 
 
 @dataclass
@@ -80,7 +78,7 @@ def send_alerts(
     transport = transport or default_transport(settings)
     stop = stop or threading.Event()
     stats = SendStats()
-    stats.enqueued = outbox.enqueue(engine, config=config, settings=settings, now=clock(), spike_rule=policy.spike_rule)
+    stats.enqueued = outbox.enqueue(engine, config=config, settings=settings, now=clock())
     reclaimed = outbox.reclaim_stale(engine, now=clock(), older_than=policy.reclaim_after)
     if reclaimed:
         log.warning("%d alerts were left mid-send by a stopped sender; checking Slack before resending", reclaimed)

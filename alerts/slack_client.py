@@ -29,6 +29,7 @@ from slack_sdk.web import SlackResponse
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from alerts.delivery import Delivery, PermanentSendError, TransientSendError
+from alerts.outbox import AlertSetupError
 from alerts.slack_blocks import SlackMessage, is_message_for, render
 from alerts.view import Alert
 from mentionwatch.settings import Settings
@@ -61,6 +62,35 @@ def make_client(settings: Settings, *, timeout: float = 30.0, rate_limit_retries
         timeout=timeout,  # type: ignore[arg-type]  # urllib takes float seconds
         retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)],
     )
+
+
+# auth.test answers that mean the token itself is wrong: every post would fail the same way.
+BAD_TOKEN_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"})
+
+
+def check_token(settings: Settings) -> str | None:
+    """Ask Slack whose token this is (auth.test) before the service starts.
+
+    A wrong token would otherwise show only as every alert failing, one by one, after the
+    service had been up for a while. Returns "bot in team" for the start-up log, or None
+    without a token (alerts go to the console) or when Slack cannot be reached now: that
+    is a passing outage, and the outbox keeps the alerts until Slack answers.
+    """
+    if settings.slack_token is None:
+        return None
+    client = make_client(settings, timeout=10.0, rate_limit_retries=1)
+    try:
+        identity = client.auth_test()
+    except SlackApiError as exc:
+        code = _error_code(exc)
+        if code in BAD_TOKEN_ERRORS:
+            raise AlertSetupError(f"Slack refused MENTIONWATCH_SLACK_TOKEN ({code}): set a valid bot token") from exc
+        log.warning("could not check the Slack token (%s); starting anyway", code)
+        return None
+    except (OSError, http.client.HTTPException) as exc:
+        log.warning("could not reach Slack to check the token (%s); starting anyway", exc)
+        return None
+    return f"{identity.get('user')} in {identity.get('team')}"
 
 
 def _error_code(exc: SlackApiError) -> str:

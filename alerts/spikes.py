@@ -1,11 +1,13 @@
 """Storms: when a brand's negative volume spikes, one alert with the mentions in its thread.
 
 Volume is the brand's queued mention alerts per hour. The last hour (the alerts about to
-be queued included, counting only mentions said within it, so a backfill is no storm) is a spike when it reaches `min_count` and exceeds the brand's own
+be queued included, counting only mentions said within it, so a backfill is no storm) is a
+spike when it reaches `min_count` and exceeds the brand's own
 trailing baseline, mean + `sigmas` standard deviations of the hourly counts over the past
 `baseline` (empty hours count as zero). A spike alert stays open for one `window`: every
 alert queued meanwhile goes into its thread; a storm that lasts gets a new spike alert
-each window, which reports the count again.
+each window, which reports the count again. Each brand sets `sigmas` and `min_count`, or
+turns spike alerts off, in its config (`[brands.alerts] spikes = {...}`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, func, select
 
+from mentionwatch.config import SpikeRules
 from store.derived import happened_at
 from store.models import AlertOutbox, Mention
 
@@ -30,6 +33,11 @@ class SpikeRule:
     baseline: timedelta = timedelta(days=7)
     sigmas: float = 3.0
     min_count: int = 10
+
+    @classmethod
+    def configured(cls, rules: SpikeRules) -> SpikeRule:
+        """The rule a brand's `[brands.alerts.spikes]` table asks for."""
+        return cls(sigmas=rules.sigmas, min_count=rules.min_count)
 
 
 @dataclass(frozen=True)

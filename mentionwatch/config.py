@@ -55,6 +55,16 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class SpikeRules(_Strict):
+    """When a brand's hourly volume of alerts is a storm, sent as one alert with a thread."""
+
+    enabled: bool = True
+    # The hour's alerts must exceed the last 7 days' hourly mean + sigmas standard deviations...
+    sigmas: Annotated[float, Field(gt=0.0)] = 3.0
+    # ... and be at least this many, so a quiet brand's third complaint is no storm.
+    min_count: Annotated[int, Field(ge=2)] = 10
+
+
 class AlertRules(_Strict):
     """When a mention of a brand is worth a Slack message."""
 
@@ -66,6 +76,7 @@ class AlertRules(_Strict):
     max_rating: Annotated[float, Field(ge=1.0, le=5.0)] | None = 2.0
     critical_words: list[str] = []
     enabled: bool = True
+    spikes: SpikeRules = SpikeRules()
 
 
 class Brand(_Strict):

@@ -11,6 +11,7 @@ from email.utils import formatdate, make_msgid
 
 from alerts.digest.errors import DigestError
 from alerts.digest.render import RenderedDigest
+from alerts.digest.weeks import IsoWeek
 from mentionwatch.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,20 @@ class DeliveryError(DigestError):
     """The mail server could not be reached or refused the digest."""
 
 
-def compose_message(digest: RenderedDigest, *, sender: str, recipients: Sequence[str]) -> MIMEPart:
+def digest_message_id(sender: str, *, brand_id: int, week: IsoWeek) -> str:
+    """The Message-ID of a brand's digest for a week: the same on every attempt.
+
+    If a crash comes between the server accepting the mail and the send being recorded,
+    the next run mails the digest again; with the same Message-ID, mail systems that drop
+    duplicates (Gmail, many archives) keep one copy.
+    """
+    domain = sender.rpartition("@")[2] or "digest.mentionwatch"
+    return f"<digest.{brand_id}.{week}@{domain}>"
+
+
+def compose_message(
+    digest: RenderedDigest, *, sender: str, recipients: Sequence[str], message_id: str | None = None
+) -> MIMEPart:
     """multipart/related( multipart/alternative(text, html), one image/png per chart ).
 
     The images are related to both alternatives rather than nested under the HTML, a
@@ -37,7 +51,7 @@ def compose_message(digest: RenderedDigest, *, sender: str, recipients: Sequence
     message["From"] = sender
     message["To"] = ", ".join(recipients)
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain="digest.mentionwatch")
+    message["Message-ID"] = message_id or make_msgid(domain="digest.mentionwatch")
     message["MIME-Version"] = "1.0"
     # RFC 3834: tells vacation responders not to answer an automatic message.
     message["Auto-Submitted"] = "auto-generated"

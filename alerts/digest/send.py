@@ -3,8 +3,10 @@
 `digest_log` has one row per brand and week that was mailed (unique), so a re-run,
 a restarted scheduler or a second replica finds the row and sends nothing; `force`
 sends again and moves the row's time. The row is written after the mail server
-accepted the message: a crash in between means one extra mail on the next run,
-never a week without a digest.
+accepted the message: a crash in between means the next run mails again rather than
+a week without a digest, and because every automatic attempt at a brand's week carries
+the same Message-ID, mail systems that drop duplicates show it once. A forced send gets
+a new Message-ID: it is meant to arrive.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlmodel import Session, select
 
 from alerts.digest.build import brand_id, build_digest
 from alerts.digest.errors import DigestError
-from alerts.digest.mail import compose_message, deliver
+from alerts.digest.mail import compose_message, deliver, digest_message_id
 from alerts.digest.render import RenderedDigest
 from alerts.digest.weeks import IsoWeek
 from mentionwatch.config import Brand
@@ -68,7 +70,11 @@ def send_digest(
         log.info("digest for %s %s was sent at %s; not sending again", brand.name, week, earlier.sent_at)
         return DigestResult(brand.name, week, False, tuple(earlier.recipients.split(", ")), earlier.sent_at)
     digest = build_digest(engine, brand, week, now=now)
-    deliver(compose_message(digest, sender=settings.digest_from, recipients=brand.digest_recipients), settings)
+    message_id = None if force else digest_message_id(settings.digest_from, brand_id=id_, week=week)
+    message = compose_message(
+        digest, sender=settings.digest_from, recipients=brand.digest_recipients, message_id=message_id
+    )
+    deliver(message, settings)
     sent_at = now or utcnow()
     recipients = ", ".join(brand.digest_recipients)
     with session_scope(engine) as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import timedelta
 from typing import Annotated
@@ -12,10 +13,12 @@ from rich.table import Table
 
 from alerts.outbox import AlertSetupError, check_setup, list_rows, requeue_failed
 from alerts.sender import SendPolicy, send_alerts
+from alerts.slack_client import check_token
 from mentionwatch.context import AppState, app_state, fail
 from mentionwatch.service import Service, service_jobs
 from store.db import session_scope
 
+log = logging.getLogger(__name__)
 app = typer.Typer()
 alerts_app = typer.Typer(
     help="Slack alerts for negative mentions.\n\nExample: mentionwatch alerts list --failed",
@@ -26,12 +29,16 @@ console = Console()
 
 
 def _checked(state: AppState) -> None:
-    """Mirror the config into the store and fail early on a brand whose alerts cannot go out."""
+    """Mirror the config into the store and fail early on a brand whose alerts cannot go out,
+    or on a Slack token Slack refuses."""
     state.sync_config()
     try:
         check_setup(state.config, state.settings)
+        identity = check_token(state.settings)
     except AlertSetupError as exc:
         fail(str(exc))
+    if identity:
+        log.info("posting alerts to Slack as %s", identity)
 
 
 @app.command("run")

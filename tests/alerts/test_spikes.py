@@ -11,7 +11,7 @@ from alerts.sender import send_alerts
 from alerts.spikes import SpikeRule, check_volume, hourly_counts
 from store.db import session_scope
 from store.models import AlertOutbox, utcnow
-from tests.alerts.conftest import CHANNELS, FAST, World, add_mention, fast_transport
+from tests.alerts.conftest import CHANNELS, FAST, World, add_mention, fast_transport, make_config
 
 
 def _send_at(world: World, at: datetime) -> None:
@@ -99,3 +99,23 @@ def test_after_the_window_a_lasting_storm_gets_a_new_spike_alert(world: World) -
         "📈 Spike: 12 negative mentions of Acme",
         "📈 Spike: 12 negative mentions of Acme",
     ]
+
+
+def _top_level_after_burst(world: World, count: int) -> list[str]:
+    now = utcnow()
+    for i in range(count):
+        add_mention(world.engine, text=f"Card declined again {i}", fetched_at=now)
+    _send_at(world, now)
+    return [m.text for m in world.slack.messages(CHANNELS["acme-alerts"]) if m.thread_ts is None]
+
+
+def test_a_brand_can_set_its_own_spike_minimum(world: World) -> None:
+    world.config = make_config(rules="spikes = { min_count = 4, sigmas = 2.0 }")
+    top_level = _top_level_after_burst(world, 4)
+    assert len(top_level) == 1 and top_level[0].startswith("📈 Spike: 4 negative mentions of Acme")
+
+
+def test_a_brand_can_turn_spike_alerts_off(world: World) -> None:
+    world.config = make_config(rules="spikes = { enabled = false }")
+    top_level = _top_level_after_burst(world, 12)
+    assert len(top_level) == 12 and not any(text.startswith("📈 Spike") for text in top_level)

@@ -119,6 +119,21 @@ def test_a_second_send_does_nothing_and_force_sends_again(filled_sqlite: Engine,
     assert logged[1].sent_at > NOW
 
 
+def test_a_send_whose_record_was_lost_repeats_the_message_id(filled_sqlite: Engine, tmp_path: Path) -> None:
+    """A crash after the server took the mail but before the row was written: the retry is
+    the same message to mail systems that drop duplicates; a forced send is a new one."""
+    with smtp_server(tmp_path) as server:
+        settings = settings_for(server, "plain", login=False)
+        send_digest(filled_sqlite, settings, BRAND, WEEK, now=NOW)
+        with session_scope(filled_sqlite) as session:
+            session.delete(session.exec(select(DigestLog)).one())
+        send_digest(filled_sqlite, settings, BRAND, WEEK, now=NOW)
+        send_digest(filled_sqlite, settings, BRAND, WEEK, now=NOW, force=True)
+        first, retried, forced = (received.message["Message-ID"] for received in server.received)
+    assert first == retried and first.endswith("@acme.example>")
+    assert forced != first
+
+
 def test_a_wrong_password_fails_clearly_and_records_nothing(
     filled_sqlite: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
