@@ -25,22 +25,33 @@ from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from alerts.digest.weeks import IsoWeek
 from mentionwatch.api.reports import weekly_series
 from store.boolean_query import parse_query
 from store.db import make_engine, session_scope, upgrade
-from store.models import Brand
-from store.queries import BrandSpec, MentionInput, SourceSpec, save_mention, save_mentions, sync_brands_and_sources
+from store.daily_metrics import _compute
+from store.models import Brand, Mention
+from store.queries import (
+    BrandSpec,
+    MentionInput,
+    SourceSpec,
+    relabel,
+    save_mention,
+    save_mentions,
+    sync_brands_and_sources,
+)
 from store.search import MentionFilter, search_mentions
 from tests.support.postgres import running_postgres
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+LAST_WEEK = IsoWeek(2026, 47)
 SPAN_DAYS = 730
 BRANDS = [("Zamówko", "Europe/Warsaw"), ("Acme", "Europe/Berlin"), ("Dostawex", "Europe/Moscow")]
 # name, type, brand index, rating scale (best, worst) or None
@@ -188,10 +199,41 @@ def _search(**filters: Any) -> Callable[[Session], int]:
     return lambda session: len(list(search_mentions(session, filters=mention_filter, limit=50)))
 
 
+def _brand(session: Session, name: str) -> Brand:
+    return session.exec(select(Brand).where(Brand.name == name)).one()
+
+
 def _metrics(brand_name: str) -> Callable[[Session], int]:
+    return lambda session: len(weekly_series(session, _brand(session, brand_name), 12, LAST_WEEK)["weeks"])
+
+
+def _metrics_after_relabel(brand_name: str) -> Callable[[Session], int]:
+    """A person relabels a mention of the last 12 weeks, then the dashboard polls: one day
+    is recomputed from its mentions, the other 83 are read from daily_metrics."""
+    rng = random.Random(5)
+    candidates: list[int] = []
+
     def run(session: Session) -> int:
-        brand = session.exec(select(Brand).where(Brand.name == brand_name)).one()
-        return len(weekly_series(session, brand, 12, IsoWeek(2026, 47))["weeks"])
+        brand = _brand(session, brand_name)
+        if not candidates:  # the warm-up call picks the mentions, outside the timed runs
+            since = LAST_WEEK.shifted(-11).period(ZoneInfo(brand.timezone)).start
+            candidates.extend(session.exec(select(Mention.id).where(
+                Mention.brand_id == brand.id, col(Mention.published_at) >= since).limit(1000)))  # fmt: skip
+        mention_id = rng.choice(candidates)
+        relabel(session, mention_id=mention_id, label=rng.choice(["negative", "neutral", "positive"]), by="bench")
+        return len(weekly_series(session, brand, 12, LAST_WEEK)["weeks"])
+
+    return run
+
+
+def _metrics_from_scratch(brand_name: str) -> Callable[[Session], int]:
+    """The way before daily_metrics: every mention of the 12 weeks, each call."""
+
+    def run(session: Session) -> int:
+        brand = _brand(session, brand_name)
+        assert brand.id is not None
+        days = [day for back in range(12) for day in LAST_WEEK.shifted(-back).days]
+        return len(_compute(session, brand.id, ZoneInfo(brand.timezone), sorted(days))) // 7
 
     return run
 
@@ -216,6 +258,8 @@ QUERIES: list[tuple[str, Callable[[Session], int]]] = [
     ("rating <= 2, last 30 days", _search(rating_max=2, since=NOW - timedelta(days=30))),
     ("text + rating + source: kurier rating<=2", _search(q="kurier", rating_max=2, source="shop")),
     ("weekly metrics, 12 weeks, one brand", _metrics("Zamówko")),
+    ("relabel one mention, then weekly metrics", _metrics_after_relabel("Zamówko")),
+    ("weekly metrics from every mention (before daily_metrics)", _metrics_from_scratch("Zamówko")),
 ]
 
 

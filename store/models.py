@@ -8,11 +8,11 @@ All times are stored as timezone-aware UTC.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from store.types import UTCDateTime
@@ -72,6 +72,14 @@ class Mention(SQLModel, table=True):
         # Re-crawling finds the same item by its external id, or by URL where there is none.
         UniqueConstraint("source_id", "dedup_key", name="uq_mentions_source_dedup"),
         Index("ix_mentions_brand_published", "brand_id", "published_at"),
+        # Mentions without a date happened when found: date ranges read them from here.
+        Index(
+            "ix_mentions_brand_undated",
+            "brand_id",
+            "fetched_at",
+            sqlite_where=text("published_at IS NULL"),
+            postgresql_where=text("published_at IS NULL"),
+        ),
         Index("ix_mentions_brand_hash", "brand_id", "content_hash"),
     )
 
@@ -206,6 +214,52 @@ class DigestLog(SQLModel, table=True):
     week: str
     recipients: str
     sent_at: datetime = _utc_now_column()
+
+
+class MetricsDirty(SQLModel, table=True):
+    """An hour of a brand whose mentions, scores or handling changed since its daily
+    metrics were last computed; appended on write, removed when the days are recomputed."""
+
+    __tablename__ = "metrics_dirty"
+
+    id: int | None = Field(default=None, primary_key=True)
+    brand_id: int = Field(foreign_key="brands.id", index=True)
+    # UTC, cut to the hour: the hour in which the changed mentions happened.
+    hour: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class DayCounts(SQLModel):
+    """A brand's numbers for one day, or, added up, for a week (store.daily_metrics)."""
+
+    mentions: int = 0
+    negative: int = 0
+    neutral: int = 0
+    positive: int = 0
+    ratings: int = 0
+    stars_sum: float = 0.0
+    negatives: int = 0
+    responded: int = 0
+    unhandled: int = 0
+    # Seconds from each answered negative to its first response: the weekly median needs them all.
+    waits: list[float] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+    def __add__(self, other: DayCounts) -> DayCounts:
+        added = {name: getattr(self, name) + getattr(other, name) for name in DayCounts.model_fields}
+        return DayCounts(**added)
+
+
+class DailyMetrics(DayCounts, table=True):
+    """One brand's numbers for one local day, so weekly series add up days instead of
+    reading every mention."""
+
+    __tablename__ = "daily_metrics"
+    __table_args__ = (UniqueConstraint("brand_id", "day", name="uq_daily_metrics_brand_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    brand_id: int = Field(foreign_key="brands.id")
+    day: date
+    # The time zone the day was cut in: a brand moved to another zone is recomputed.
+    timezone: str
 
 
 class ApiToken(SQLModel, table=True):

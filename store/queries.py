@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, insert, or_
 from sqlmodel import Session, col, select
 
+from store.daily_metrics import mark_changed, mention_moment
 from store.models import (
     Brand,
     CrawlCursor,
@@ -126,6 +127,7 @@ def save_mention(
         )
         session.add(mention)
         session.flush()
+        mark_changed(session, brand_id, [mention_moment(mention)])
         return SaveOutcome.new, mention
     outcome = _apply_edit(session, existing, content_hash=content_hash, fields=fields)
     session.flush()
@@ -141,8 +143,10 @@ def _check_fields(fields: Mapping[str, Any]) -> None:
 def _apply_edit(session: Session, existing: Mention, *, content_hash: str, fields: Mapping[str, Any]) -> SaveOutcome:
     if existing.content_hash == content_hash:
         return SaveOutcome.unchanged
+    before = mention_moment(existing)
     for name, value in fields.items():
         setattr(existing, name, value)
+    mark_changed(session, existing.brand_id, [before, mention_moment(existing)])
     existing.content_hash = content_hash
     existing.updated_at = utcnow()
     session.add(existing)
@@ -219,6 +223,8 @@ def _save_chunk(session: Session, items: list[MentionInput]) -> list[tuple[SaveO
                              mention.id))
     session.flush()
     new_ids: dict[tuple[int, str], int] = {}
+    for brand_id in {row["brand_id"] for row in new_rows}:
+        mark_changed(session, brand_id, [row["published_at"] or now for row in new_rows if row["brand_id"] == brand_id])
     if new_rows:
         # A plain executemany, then the ids by key: ordered RETURNING makes SQLAlchemy
         # insert one row per statement on SQLite.
@@ -311,18 +317,26 @@ def save_score(
     row.model_name, row.model_version = model_name, model_version
     row.scored_hash, row.scored_at = mention.content_hash, utcnow()
     session.add(row)
+    mark_changed(session, mention.brand_id, [mention_moment(mention)])
     return row
+
+
+def _mention(session: Session, mention_id: int) -> Mention:
+    mention = session.get(Mention, mention_id)
+    if mention is None:
+        raise LookupError(f"no mention with id {mention_id}")
+    return mention
 
 
 def relabel(session: Session, *, mention_id: int, label: str, by: str) -> SentimentScore:
     """A person's correction; it wins over the model and survives re-scoring."""
     if label not in LABELS:
         raise ValueError(f"label must be one of {', '.join(LABELS)}, not {label!r}")
-    if session.get(Mention, mention_id) is None:
-        raise LookupError(f"no mention with id {mention_id}")
+    mention = _mention(session, mention_id)
     row = _score_row(session, mention_id)
     row.manual_label, row.manual_by, row.manual_at = label, by, utcnow()
     session.add(row)
+    mark_changed(session, mention.brand_id, [mention_moment(mention)])
     return row
 
 
@@ -335,8 +349,7 @@ def set_handling(
     response_url: str | None = None,
     at: datetime | None = None,
 ) -> Handling:
-    if session.get(Mention, mention_id) is None:
-        raise LookupError(f"no mention with id {mention_id}")
+    mention = _mention(session, mention_id)
     at = at or utcnow()
     row = session.exec(select(Handling).where(Handling.mention_id == mention_id)).first() or Handling(
         mention_id=mention_id
@@ -347,6 +360,7 @@ def set_handling(
     if state == HandlingState.responded and row.first_response_at is None:
         row.first_response_at = at
     session.add(row)
+    mark_changed(session, mention.brand_id, [mention_moment(mention)])
     return row
 
 

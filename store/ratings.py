@@ -1,7 +1,7 @@
 """Ratings on a common scale: every site rates on its own worst..best scale.
 
 Alerts, the digest and the crawler's normalizer all read ratings through here, so a
-"2 of 10" is the same 1.4 stars everywhere. The SQL twin is store.search.rating_5.
+"2 of 10" is the same 1.4 stars everywhere. The SQL twin is store.derived.rating_5.
 """
 
 from __future__ import annotations

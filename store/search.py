@@ -15,16 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, column, exists, func, literal_column, not_, null, or_, select, table
+from sqlalchemy import ColumnElement, and_, column, exists, func, literal_column, not_, or_, select, table
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
 from store.boolean_query import And, Node, Not, Or, Query
+from store.derived import rating_5
 from store.fulltext import fts5_expression, tsquery_expression
 from store.mention_view import mention_view
 from store.models import Brand, Handling, HandlingState, Mention, SentimentScore, Source
 from store.queries import LABELS
-from store.ratings import DEFAULT_BEST, DEFAULT_WORST
 
 _fts = table("mentions_fts", column("rowid"))
 _m = Mention.__table__.c  # type: ignore[attr-defined]
@@ -115,14 +115,6 @@ def _happened_between(since: datetime | None, until: datetime | None) -> ColumnE
         return and_(*([column >= since] if since else []), *([column < until] if until else []))
 
     return or_(within(_m.published_at), and_(_m.published_at.is_(None), within(_m.fetched_at)))
-
-
-def rating_5() -> ColumnElement[float]:
-    """mention_view.rating_5 on the mentions table (tests check that the two agree)."""
-    best, worst = func.coalesce(_m.rating_best, DEFAULT_BEST), func.coalesce(_m.rating_worst, DEFAULT_WORST)
-    share = (_m.rating - worst) / func.nullif(best - worst, 0)
-    clamped = case((share < 0, 0.0), (share > 1, 1.0), else_=share)
-    return case((best > worst, 1 + 4.0 * clamped), else_=null())
 
 
 def _labelled(label: str) -> ColumnElement[bool]:

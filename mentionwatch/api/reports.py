@@ -8,112 +8,56 @@ the brand's own time zone.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import ColumnElement, and_, case, func, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from alerts.digest.metrics import ResponseSummary, SentimentCounts
-from alerts.digest.weeks import IsoWeek, Period
+from alerts.digest.weeks import IsoWeek
 from mentionwatch.api.auth import engine_of, reader
 from mentionwatch.api.mentions import invalid
 from mentionwatch.api.schemas import BrandMetrics, BrandOut, SourceOut
+from store.daily_metrics import daily_totals
 from store.db import session_scope
-from store.derived import effective_label, happened_at
-from store.models import ApiToken, Brand, Handling, HandlingState, Mention, SentimentScore, Source
-from store.queries import LABELS
-from store.search import rating_5
+from store.models import ApiToken, Brand, DayCounts, Source
 
 router = APIRouter(tags=["reports"])
-
-
-def _in_buckets(brand_id: int, periods: list[Period]) -> tuple[ColumnElement[int], ColumnElement[bool]]:
-    """The bucket index of a mention, and the condition for the brand and the whole span.
-
-    The span is spelled as an OR rather than a range on happened_at so that the
-    (brand_id, published_at) index serves the dated mentions, as in the digest.
-    """
-    index = case(*((happened_at() < p.end, i) for i, p in enumerate(periods)), else_=len(periods))
-    start, end = periods[0].start, periods[-1].end
-    published, fetched = col(Mention.published_at), col(Mention.fetched_at)
-    span = or_(and_(published >= start, published < end), and_(published.is_(None), fetched >= start, fetched < end))
-    return index, and_(col(Mention.brand_id) == brand_id, span)
 
 
 def weekly_series(session: Session, brand: Brand, weeks: int, last: IsoWeek | None) -> dict[str, Any]:
     """`weeks` ISO weeks of one brand, ending with `last` (default: the current week).
 
-    Two queries for the whole series instead of the digest's few per week; the numbers
-    are the digest's (tests compare them with alerts.digest.metrics week by week), the
-    average rating on mention_view.rating_5, the digest's rescaling in SQL.
+    Each week adds up its seven local days from store.daily_metrics, which recomputes
+    only the days that changed; the numbers are the digest's (tests compare them with
+    alerts.digest.metrics week by week).
     """
     assert brand.id is not None
     zone = ZoneInfo(brand.timezone)
     last = last or IsoWeek.containing(datetime.now(UTC).astimezone(zone).date())
     series = [last.shifted(-back) for back in reversed(range(weeks))]
-    periods = [week.period(zone) for week in series]
-    index, of_brand = _in_buckets(brand.id, periods)
-    label = effective_label()
-    answered = col(Handling.first_response_at)
-    negative = label == "negative"
-    unhandled = or_(col(Handling.id).is_(None), col(Handling.state) == HandlingState.new.value)
-    stars = rating_5()
-
-    def how_many(condition: ColumnElement[bool]) -> ColumnElement[int]:
-        return func.sum(case((condition, 1), else_=0))
-
-    totals = (
-        select(
-            index,
-            func.count(),
-            *(how_many(label == name) for name in LABELS),
-            func.count(stars),
-            func.sum(stars),
-            how_many(negative),
-            how_many(and_(negative, answered.is_not(None))),
-            how_many(and_(negative, unhandled)),
-        )
-        .select_from(Mention)
-        .outerjoin(SentimentScore, col(SentimentScore.mention_id) == col(Mention.id))
-        .outerjoin(Handling, col(Handling.mention_id) == col(Mention.id))
-        .where(of_brand)
-        .group_by(index)
-    )
-    rows = {row[0]: row[1:] for row in session.execute(totals)}
-    waits: list[list[timedelta]] = [[] for _ in periods]
-    answered_negatives = (
-        select(index, happened_at(), answered)
-        .select_from(Mention)
-        .join(SentimentScore, col(SentimentScore.mention_id) == col(Mention.id))
-        .join(Handling, col(Handling.mention_id) == col(Mention.id))
-        .where(of_brand, negative, answered.is_not(None))
-    )
-    for i, happened, answered_at in session.execute(answered_negatives):
-        # As in the digest: an answer before the stated time counts as instant.
-        waits[i].append(max(answered_at - happened, timedelta(0)))
+    days = daily_totals(session, brand_id=brand.id, zone=zone, days=[day for week in series for day in week.days])
     return {
         "brand": brand.name,
         "timezone": brand.timezone,
-        "weeks": [
-            _week(str(week), period, rows.get(i, (0,) * 9), waits[i])
-            for i, (week, period) in enumerate(zip(series, periods, strict=True))
-        ],
+        "weeks": [_week(week, zone, sum((days[day] for day in week.days), DayCounts())) for week in series],
     }
 
 
-def _week(name: str, period: Period, totals: Sequence[Any], waits: list[timedelta]) -> dict[str, Any]:
+def _week(week: IsoWeek, zone: ZoneInfo, totals: DayCounts) -> dict[str, Any]:
     """One week's totals, in the digest's summaries."""
-    total, negative, neutral, positive, ratings, stars_sum, negatives, responded, unhandled = totals
-    sentiment = SentimentCounts(negative, neutral, positive, total - negative - neutral - positive)
-    median = statistics.median(waits) if waits else None
-    responses = ResponseSummary(negatives, responded, unhandled, median)
+    sentiment = SentimentCounts(
+        totals.negative, totals.neutral, totals.positive,
+        totals.mentions - totals.negative - totals.neutral - totals.positive,
+    )  # fmt: skip
+    median = timedelta(seconds=statistics.median(totals.waits)) if totals.waits else None
+    responses = ResponseSummary(totals.negatives, totals.responded, totals.unhandled, median)
+    period = week.period(zone)
     return {
-        "week": name,
+        "week": str(week),
         "start": period.start,
         "end": period.end,
         "mentions": sentiment.total,
@@ -122,8 +66,8 @@ def _week(name: str, period: Period, totals: Sequence[Any], waits: list[timedelt
         "positive": sentiment.positive,
         "unscored": sentiment.unscored,
         "net_sentiment": sentiment.net_sentiment,
-        "ratings": ratings,
-        "avg_rating": float(stars_sum) / ratings if ratings else None,
+        "ratings": totals.ratings,
+        "avg_rating": totals.stars_sum / totals.ratings if totals.ratings else None,
         "negatives_responded": responses.responded,
         "response_rate": responses.response_rate,
         "median_first_response_seconds": median.total_seconds() if median is not None else None,
