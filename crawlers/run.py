@@ -15,6 +15,7 @@ import json
 import logging
 import sys
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
@@ -26,7 +27,7 @@ from crawlers.pipelines.match import brand_query
 from crawlers.spiders import UnsupportedSourceType, spider_class
 from crawlers.stats import CrawlRunStats
 from crawlers.storage import DATABASE_URL_SETTING, engine_for
-from mentionwatch.config import Config
+from mentionwatch.config import Config, Source
 from mentionwatch.settings import Settings
 from store.boolean_query import QuerySyntaxError
 from store.db import session_scope, upgrade
@@ -42,6 +43,8 @@ from store.queries import (
 )
 
 log = logging.getLogger(__name__)
+# The cursor that holds when a source was last read from scratch (Source.recheck).
+RECHECKED_AT = "recheck:last"
 
 
 def scrapy_settings(settings: Settings, overrides: Mapping[str, Any] | None = None) -> ScrapySettings:
@@ -82,8 +85,23 @@ def prepare_jobs(
             assert brand_row is not None and brand_row.id is not None
             source_id = ids[source.name]
             cursors = get_cursors(session, source_id=source_id)
-            jobs.append(SourceJob(source=source, brand=brand, source_id=source_id, brand_id=brand_row.id, cursors=cursors))
+            job = SourceJob(source=source, brand=brand, source_id=source_id, brand_id=brand_row.id, cursors=cursors)
+            if recheck_due(source, cursors, now=utcnow()):
+                # Start from scratch: every listing is read again up to max_pages, and the
+                # dedup step stores what changed as updates.
+                job.cursors = {}
+                job.new_cursors[RECHECKED_AT] = utcnow().isoformat()
+            jobs.append(job)
     return jobs, skipped
+
+
+def recheck_due(source: Source, cursors: Mapping[str, str], *, now: datetime) -> bool:
+    """Whether this run should ignore the cursors (see Source.recheck)."""
+    every = source.recheck_delta
+    if every is None:
+        return False
+    last = cursors.get(RECHECKED_AT)
+    return last is None or now - datetime.fromisoformat(last) >= every
 
 
 def _cannot_run(source_type: str, brand: Any = None) -> str | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 SourceType = Literal[
     "schemaorg",
@@ -113,18 +113,27 @@ class Source(_Strict):
     # "all": every item is about the brand; "query": keep items matching the brand's query.
     match: Literal["all", "query"] | None = None
     max_pages: Annotated[int, Field(ge=1)] = 20
+    # Runs stop at what earlier runs saw, so an edited old review would stay unseen: this
+    # often, one run ignores that and reads up to max_pages of each listing again.
+    # "off" turns it off.
+    recheck: str = "1d"
     # Type-specific options (an API key's environment variable name, an app id, ...).
     options: dict[str, Any] = {}
 
-    @field_validator("interval")
+    @field_validator("interval", "recheck")
     @classmethod
-    def _valid_interval(cls, value: str) -> str:
-        parse_interval(value)
+    def _valid_interval(cls, value: str, info: ValidationInfo) -> str:
+        if not (info.field_name == "recheck" and value == "off"):
+            parse_interval(value)
         return value
 
     @property
     def interval_delta(self) -> timedelta:
         return parse_interval(self.interval)
+
+    @property
+    def recheck_delta(self) -> timedelta | None:
+        return None if self.recheck == "off" else parse_interval(self.recheck)
 
     @property
     def match_mode(self) -> Literal["all", "query"]:

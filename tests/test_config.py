@@ -35,6 +35,9 @@ def test_defaults_and_derived_values() -> None:
     assert source.interval_delta == timedelta(minutes=30)
     assert source.match_mode == "query"
     assert config.brand("Acme").alerts.min_negative == 0.6
+    assert source.recheck_delta == timedelta(days=1)
+    off = parse_config(MINIMAL.replace('interval = "30m"', 'interval = "30m"\nrecheck = "off"'))
+    assert off.source("acme-feed").recheck_delta is None
 
 
 @pytest.mark.parametrize(
@@ -44,6 +47,7 @@ def test_defaults_and_derived_values() -> None:
         (MINIMAL.replace('type = "feed"', 'type = "myspace"'), "sources.0.type"),
         (MINIMAL.replace('brand = "Acme"', 'brand = "Acne"'), "sources[0].brand: 'Acne' is not one of the brands"),
         (MINIMAL.replace('interval = "30m"', 'interval = "often"'), "sources.0.interval: interval 'often' must look like"),
+        (MINIMAL.replace('interval = "30m"', 'recheck = "never"'), "sources.0.recheck: interval 'never' must look like"),
         (MINIMAL + '\n[[brands]]\nname = "Acme"\n', "brands: the name 'Acme' is used twice"),
         (MINIMAL.replace('query = "acme"', 'query = "acme"\ntimezone = "Mars/Olympus"'), "brands.0.timezone: unknown time zone"),
         (MINIMAL.replace('query = "acme"', 'query = "acme"\nquerry = "x"'), "brands.0.querry: unknown key"),

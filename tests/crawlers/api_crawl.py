@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from crawlers.run import RECHECKED_AT
 from crawlers.stats import CrawlRunStats
 from mentionwatch.config import Config
 from mentionwatch.settings import Settings
@@ -27,9 +28,9 @@ def crawl_source(settings: Settings, source: dict[str, Any], **overrides: Any) -
 
 
 def cursors(engine: Engine) -> dict[str, str]:
-    """The saved cursors of the source, key -> value."""
+    """The saved listing cursors of the source, key -> value (the recheck clock left out)."""
     with Session(engine) as session:
-        return {row.key: row.value for row in session.exec(select(CrawlCursor))}
+        return {row.key: row.value for row in session.exec(select(CrawlCursor)) if row.key != RECHECKED_AT}
 
 
 def json_reply(body: bytes | str, status: int = 200, **headers: str) -> Reply:

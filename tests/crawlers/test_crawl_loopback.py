@@ -10,9 +10,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from crawlers.run import RECHECKED_AT
 from mentionwatch.config import Brand
 from mentionwatch.settings import Settings
+from store.db import session_scope
 from store.models import CrawlCursor, CrawlRun
+from store.queries import get_source, set_cursor
 from tests.crawlers.conftest import DEMO_SITE, SAMPLES, crawl, make_config, stored
 from tests.fakes.site_server import RecordedRequest, Reply, SiteServer
 
@@ -115,7 +118,7 @@ def test_a_misbehaving_site_slows_the_crawl_but_never_stops_it(settings: Setting
     assert all(s.finish_reason == "finished" for s in stats.values())
     with Session(sqlite_engine) as session:
         keys = {c.key for c in session.exec(select(CrawlCursor)).all()}
-    assert keys == {f"{site.base_url}/slow/reviews"}, "only clean runs move their cursor"
+    assert keys == {f"{site.base_url}/slow/reviews", RECHECKED_AT}, "only clean runs move their cursor"
 
 
 def _requests(site: SiteServer, prefix: str) -> list[str]:
@@ -181,6 +184,38 @@ def test_scheduled_crawls_fetch_only_what_is_new(settings: Settings, sqlite_engi
     with Session(sqlite_engine) as session:
         cursors = {c.key: c.value for c in session.exec(select(CrawlCursor)).all()}
     assert json.loads(cursors[f"{site.base_url}/feed.xml"]) == {"etag": '"v1"', "modified": None}
+
+
+def test_an_edited_old_review_is_seen_at_the_next_recheck(
+    settings: Settings, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """Runs stop where the previous one did, so an edit on page 2 waits for the daily
+    recheck, which reads every page again and stores the edit as an update."""
+    tp = SAMPLES / "trustpilot"
+    edited = tmp_path / "page2.html"
+    edited.write_text(
+        (tp / "zamowko-page2.html").read_text(encoding="utf-8").replace(
+            "Kurierzy się zmieniają, a jakość z nimi.", "Kurierzy się zmieniają. EDIT: reklamacja uznana, dziękuję."
+        ),
+        encoding="utf-8",
+    )
+    routes = {"/review/zamowko.pl": _trustpilot_route({"1": tp / "zamowko-page1.html", "2": tp / "zamowko-page2.html"})}
+    with SiteServer(routes=routes) as site:
+        config = make_config({"name": "trustpilot", "type": "trustpilot", "urls": [f"{site.base_url}/review/zamowko.pl"]})
+        first = crawl(config, settings)["trustpilot"]
+        site.routes["/review/zamowko.pl"] = _trustpilot_route({"1": tp / "zamowko-page1.html", "2": edited})
+        incremental = crawl(config, settings)["trustpilot"]
+        with session_scope(sqlite_engine) as session:
+            source = get_source(session, name="trustpilot")
+            assert source is not None and source.id is not None
+            set_cursor(session, source_id=source.id, key=RECHECKED_AT, value="2026-01-01T00:00:00+00:00")
+        recheck = crawl(config, settings)["trustpilot"]
+        after = crawl(config, settings)["trustpilot"]
+    assert (first.pages, first.new) == (2, 4)
+    assert (incremental.pages, incremental.updated) == (1, 0), "stopped at page 1: nothing new there"
+    assert (recheck.pages, recheck.new, recheck.updated) == (2, 0, 1)
+    assert after.pages == 1, "the recheck moved the clock: the next run is incremental again"
+    assert any("reklamacja uznana" in m.text for m in stored(sqlite_engine, "trustpilot"))
 
 
 @pytest.mark.parametrize("source", ["nope"])
