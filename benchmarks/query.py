@@ -36,7 +36,7 @@ from alerts.digest.weeks import IsoWeek
 from mentionwatch.api.reports import weekly_series
 from store.boolean_query import parse_query
 from store.db import make_engine, session_scope, upgrade
-from store.daily_metrics import _compute
+from store.daily_metrics import compute_days
 from store.models import Brand, Mention
 from store.queries import (
     BrandSpec,
@@ -233,7 +233,7 @@ def _metrics_from_scratch(brand_name: str) -> Callable[[Session], int]:
         brand = _brand(session, brand_name)
         assert brand.id is not None
         days = [day for back in range(12) for day in LAST_WEEK.shifted(-back).days]
-        return len(_compute(session, brand.id, ZoneInfo(brand.timezone), sorted(days))) // 7
+        return len(compute_days(session, brand.id, ZoneInfo(brand.timezone), sorted(days))) // 7
 
     return run
 

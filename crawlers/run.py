@@ -86,11 +86,12 @@ def prepare_jobs(
             source_id = ids[source.name]
             cursors = get_cursors(session, source_id=source_id)
             job = SourceJob(source=source, brand=brand, source_id=source_id, brand_id=brand_row.id, cursors=cursors)
-            if recheck_due(source, cursors, now=utcnow()):
+            now = utcnow()
+            if recheck_due(source, cursors, now=now):
                 # Start from scratch: every listing is read again up to max_pages, and the
                 # dedup step stores what changed as updates.
                 job.cursors = {}
-                job.new_cursors[RECHECKED_AT] = utcnow().isoformat()
+                job.new_cursors[RECHECKED_AT] = now.isoformat()
             jobs.append(job)
     return jobs, skipped
 

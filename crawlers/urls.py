@@ -37,6 +37,13 @@ def _host_matches(host: str, suffix: str) -> bool:
     return host == suffix or host.endswith("." + suffix)
 
 
+def is_web_url(url: str) -> bool:
+    """Whether ``url`` is an absolute http(s) URL with a host: the only kind worth
+    fetching or storing as a mention's link."""
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 def unwrap_redirect(url: str) -> str:
     """The target of a known redirect wrapper (repeatedly), else `url` unchanged."""
     for _ in range(3):

@@ -73,7 +73,7 @@ def daily_totals(session: Session, *, brand_id: int, zone: ZoneInfo, days: Seque
     stale = sorted(day for day in wanted if day in dirty or day not in stored)
     fresh: dict[date, DayCounts] = {}
     for run in _contiguous(stale):
-        fresh |= _compute(session, brand_id, zone, run)
+        fresh |= compute_days(session, brand_id, zone, run)
     if fresh:
         _store(session, brand_id, zone, fresh)
     done = [mark_id for mark_id, mark_days in days_of_mark.items() if mark_days <= wanted]
@@ -98,8 +98,9 @@ def _contiguous(days: Sequence[date]) -> Iterator[list[date]]:
         yield run
 
 
-def _compute(session: Session, brand_id: int, zone: ZoneInfo, days: list[date]) -> dict[date, DayCounts]:
-    """The totals of consecutive ``days`` straight from the mentions (two queries)."""
+def compute_days(session: Session, brand_id: int, zone: ZoneInfo, days: list[date]) -> dict[date, DayCounts]:
+    """The totals of consecutive ``days`` straight from the mentions (two queries), without
+    reading or writing daily_metrics: what daily_totals stores, and the benchmark's baseline."""
     ends = [day_start(day + timedelta(days=1), zone) for day in days]
     start, end = day_start(days[0], zone), ends[-1]
     index = case(*((happened_at() < day_end, i) for i, day_end in enumerate(ends)), else_=len(days))

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from store.daily_metrics import day_start
 
 _ISO_WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
 
@@ -69,13 +71,8 @@ class IsoWeek:
         return IsoWeek.containing(self.monday + timedelta(weeks=weeks))
 
     def period(self, tz: ZoneInfo) -> Period:
-        return Period(local_midnight(self.monday, tz), local_midnight(self.monday + timedelta(days=7), tz))
+        return Period(day_start(self.monday, tz), day_start(self.monday + timedelta(days=7), tz))
 
     def day_periods(self, tz: ZoneInfo) -> list[Period]:
         """The seven local days; 23 or 25 hours long where the clocks change."""
-        return [Period(local_midnight(d, tz), local_midnight(d + timedelta(days=1), tz)) for d in self.days]
-
-
-def local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    """The UTC instant at which `day` begins in `tz`."""
-    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+        return [Period(day_start(d, tz), day_start(d + timedelta(days=1), tz)) for d in self.days]

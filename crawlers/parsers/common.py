@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from crawlers.items import MentionItem
+from crawlers.urls import is_web_url
 
 
 class ParseError(ValueError):
@@ -55,8 +55,7 @@ UtcTime = Annotated[datetime, AfterValidator(_as_utc)]
 
 
 def _web_address(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if not is_web_url(value):
         raise ValueError(f"not an http(s) URL: {value[:80]!r}")
     return value
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any, ClassVar, TypeVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import scrapy
 from scrapy.http import Request, Response, TextResponse
@@ -34,6 +34,7 @@ from crawlers.items import MentionItem
 from crawlers.job import SourceJob
 from crawlers.middlewares.retry_after import GAVE_UP_META
 from crawlers.stats import PAGES, count_error
+from crawlers.urls import is_web_url
 
 Callback = Callable[..., Any]
 T = TypeVar("T")
@@ -108,7 +109,7 @@ class MentionSpider(scrapy.Spider):
             url = response.urljoin(href)
         except ValueError:
             return None
-        return url if urlsplit(url).scheme in ("http", "https") else None
+        return url if is_web_url(url) else None
 
     def on_download_error(self, failure: Failure) -> None:
         request: Request = failure.request  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from store.daily_metrics import _compute, daily_totals
+from store.daily_metrics import compute_days, daily_totals
 from store.db import session_scope
 from store.models import DailyMetrics, DayCounts, HandlingState, Mention, MetricsDirty
 from store.queries import (
@@ -57,7 +57,7 @@ def _store_with_mentions(engine: Engine) -> tuple[int, int, list[int]]:
 
 
 def _from_scratch(session: Session, brand_id: int) -> dict[date, DayCounts]:
-    return _compute(session, brand_id, WARSAW, DAYS)
+    return compute_days(session, brand_id, WARSAW, DAYS)
 
 
 def _check(engine: Engine, brand_id: int) -> dict[date, DayCounts]:
@@ -110,5 +110,5 @@ def test_a_brand_moved_to_another_time_zone_is_recomputed(engine: Engine) -> Non
     with session_scope(engine) as session:
         in_tokyo = daily_totals(session, brand_id=brand_id, zone=tokyo, days=DAYS)
     with session_scope(engine) as session:
-        assert in_tokyo == _compute(session, brand_id, tokyo, DAYS)
+        assert in_tokyo == compute_days(session, brand_id, tokyo, DAYS)
     assert in_tokyo != _check(engine, brand_id)
