@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import time_machine
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
@@ -69,6 +70,8 @@ def _check(engine: Engine, brand_id: int) -> dict[date, DayCounts]:
     return kept
 
 
+# Undated mentions count on the day they are found, so the clock must fall inside DAYS.
+@time_machine.travel(datetime(2026, 11, 24, 10, 0, tzinfo=UTC), tick=False)
 def test_every_write_is_seen_and_only_changed_days_are_recomputed(engine: Engine) -> None:
     brand_id, source_id, ids = _store_with_mentions(engine)
     first = _check(engine, brand_id)
@@ -100,7 +103,8 @@ def test_every_write_is_seen_and_only_changed_days_are_recomputed(engine: Engine
     with session_scope(engine) as session:
         save_mentions(session, items=[MentionInput(source_id, brand_id, "undated", "hu", _fields("undated", None))])
         session.exec(select(Mention).where(col(Mention.dedup_key) == "undated")).one()
-    _check(engine, brand_id)
+    fourth = _check(engine, brand_id)
+    assert fourth[date(2026, 11, 24)].mentions == third[date(2026, 11, 24)].mentions + 1
 
 
 def test_a_brand_moved_to_another_time_zone_is_recomputed(engine: Engine) -> None:
