@@ -40,6 +40,9 @@ MENTIONWATCH_RETRY_AFTER_DEFAULT = 2.0
 # names (crawlers.run fills MENTIONWATCH_EGRESS_ALLOWED).
 TWISTED_DNS_RESOLVER = "crawlers.egress.EgressResolver"
 MENTIONWATCH_EGRESS_ALLOWED: list[str] = []
+# Through a proxy (http_proxy in the environment) the proxy would resolve and connect,
+# out of reach of those checks, so crawls always connect directly.
+HTTPPROXY_ENABLED = False
 
 # Review pages and API answers are well under 1 MiB (the largest recorded one is
 # 0.5 MiB); anything near the limit is a mistake or an attack (a gzip bomb is cut when

@@ -134,8 +134,11 @@ def test_the_crawl_table_lists_refused_endpoints_only_when_there_are_some() -> N
 
 
 def test_redirects_into_private_addresses_are_refused_counted_and_never_stored(
-    settings: Settings, sqlite_engine: Engine
+    settings: Settings, sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A proxy would resolve and connect out of reach of the rules: crawls ignore it.
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
+    monkeypatch.setenv("no_proxy", "")
     page = Reply.file(SAMPLES / "shop/microdata-2.html")
     with SiteServer(routes={"/secret.html": page}) as internal, SiteServer(routes={"/reviews": page}) as mirror:
         with SiteServer() as site:
