@@ -21,6 +21,7 @@ from typing import Any
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
 
+from crawlers.egress import ALLOWED_ENDPOINTS_SETTING, allowed_endpoints
 from crawlers.job import SourceJob
 from crawlers.pipelines.language import detector
 from crawlers.pipelines.match import brand_query
@@ -47,13 +48,17 @@ log = logging.getLogger(__name__)
 RECHECKED_AT = "recheck:last"
 
 
-def scrapy_settings(settings: Settings, overrides: Mapping[str, Any] | None = None) -> ScrapySettings:
-    """crawlers.settings, then the process settings, then the caller's overrides."""
+def scrapy_settings(config: Config, settings: Settings, overrides: Mapping[str, Any] | None = None) -> ScrapySettings:
+    """crawlers.settings, then the config's endpoints and the process settings, then the caller's overrides."""
     result = ScrapySettings()
     result.setmodule("crawlers.settings", priority="project")
+    result.set(ALLOWED_ENDPOINTS_SETTING, allowed_endpoints(config), priority="cmdline")
     result.set("USER_AGENT", settings.user_agent, priority="cmdline")
     result.set("LOG_LEVEL", settings.log_level.upper(), priority="cmdline")
     result.set(DATABASE_URL_SETTING, settings.database_url, priority="cmdline")
+    for key, size in (("DOWNLOAD_MAXSIZE", settings.download_maxsize), ("DOWNLOAD_WARNSIZE", settings.download_warnsize)):
+        if size is not None:
+            result.set(key, int(size), priority="cmdline")
     for key, value in (overrides or {}).items():
         result.set(key, value, priority="cmdline")
     return result
@@ -159,7 +164,7 @@ def crawl_in_this_process(
     if not jobs:
         return results
     detector()  # loads lingua's models now rather than stalling the reactor at the first item
-    process = CrawlerProcess(scrapy_settings(settings, scrapy_overrides))
+    process = CrawlerProcess(scrapy_settings(config, settings, scrapy_overrides))
     if logging.getLevelName(settings.log_level.upper()) != logging.DEBUG:
         # Scrapy's start-up and stats dumps drown the per-source warnings; DEBUG shows all.
         logging.getLogger("scrapy").setLevel(logging.WARNING)

@@ -8,7 +8,8 @@ and isolates a crash to one round. The price is a second or two of start-up per 
 nothing next to a crawl's network time.
 
 The child inherits the caller's environment; `settings.database_url`,
-`settings.user_agent` and `settings.log_level` are passed to it explicitly, so a
+`settings.user_agent`, `settings.log_level` and the download size limits are passed
+to it explicitly, so a
 Settings object built in code (tests, the demo) is honoured. Its log goes to the
 caller's stderr.
 """
@@ -61,6 +62,9 @@ def run_crawl(
         "MENTIONWATCH_USER_AGENT": settings.user_agent,
         "MENTIONWATCH_LOG_LEVEL": settings.log_level,
     }
+    for name in ("download_maxsize", "download_warnsize"):
+        if (size := getattr(settings, name)) is not None:
+            env[f"MENTIONWATCH_{name.upper()}"] = str(int(size))
     with tempfile.TemporaryDirectory(prefix="mentionwatch-crawl-") as folder:
         stats_file = Path(folder) / "stats.json"
         completed = subprocess.run(

@@ -35,8 +35,35 @@ MENTIONWATCH_RETRY_AFTER_MAX = 120.0
 # Wait used for a 429/503 without Retry-After; doubles on each retry.
 MENTIONWATCH_RETRY_AFTER_DEFAULT = 2.0
 
+# Egress rules (crawlers.egress): every connection's address is checked after name
+# resolution; loopback, private, link-local... addresses only for endpoints the config
+# names (crawlers.run fills MENTIONWATCH_EGRESS_ALLOWED).
+TWISTED_DNS_RESOLVER = "crawlers.egress.EgressResolver"
+MENTIONWATCH_EGRESS_ALLOWED: list[str] = []
+# Through a proxy (http_proxy in the environment) the proxy would resolve and connect,
+# out of reach of those checks, so crawls always connect directly.
+HTTPPROXY_ENABLED = False
+
+# Review pages and API answers are well under 1 MiB (the largest recorded one is
+# 0.5 MiB); anything near the limit is a mistake or an attack (a gzip bomb is cut when
+# its decompressed body passes the limit). MENTIONWATCH_DOWNLOAD_MAXSIZE and
+# MENTIONWATCH_DOWNLOAD_WARNSIZE (bytes, or "16MiB") change them per process.
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+# Browsers give up after 20; a review page or API that needs more than 5 is broken.
+REDIRECT_MAX_TIMES = 5
+
 DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.retry_after.RetryAfterMiddleware": 560,
+    # Above RetryMiddleware (550), whose process_exception would retry a refusal as a DNS error.
+    "crawlers.middlewares.egress.EgressMiddleware": 570,
+    # Scrapy's own, replaced by subclasses whose errors say why (crawlers.middlewares.limits).
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawlers.middlewares.limits.LoopCheckingMetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawlers.middlewares.limits.ResponseSizeMiddleware": 590,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawlers.middlewares.limits.LoopCheckingRedirectMiddleware": 600,
 }
 SPIDER_MIDDLEWARES = {
     "crawlers.middlewares.parse_errors.ParseErrorsMiddleware": 45,

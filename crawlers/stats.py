@@ -17,6 +17,7 @@ PAGES = "mentionwatch/pages"
 SAVED = "mentionwatch/saved/"  # + new, updated, unchanged
 DROPPED = "mentionwatch/dropped/"  # + reason
 ERRORS = "mentionwatch/errors/"  # + kind
+REFUSED = "mentionwatch/refused/"  # + the refused endpoint (crawlers.egress.Refusal.target)
 
 # Scrapy's own counters of failures that our callbacks never see.
 _SCRAPY_ERROR_KEYS = ("spider_exceptions/count",)
@@ -24,6 +25,10 @@ _SCRAPY_ERROR_KEYS = ("spider_exceptions/count",)
 
 def count_error(stats: StatsCollector, kind: str) -> None:
     stats.inc_value(ERRORS + kind)
+
+
+def count_refusal(stats: StatsCollector, target: str) -> None:
+    stats.inc_value(REFUSED + target)
 
 
 def count_drop(stats: StatsCollector, reason: str) -> None:
@@ -43,6 +48,8 @@ class CrawlRunStats:
     unchanged: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
     errors: int = 0
+    # Requests the egress rules refused, by endpoint; each is also one of `errors`.
+    refused: dict[str, int] = field(default_factory=dict)
     finish_reason: str = "finished"
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -75,6 +82,7 @@ class CrawlRunStats:
         errors = sum(int(v) for k, v in stats.items() if k.startswith(ERRORS))
         errors += sum(int(stats.get(key, 0)) for key in _SCRAPY_ERROR_KEYS)
         dropped = {k.removeprefix(DROPPED): int(v) for k, v in stats.items() if k.startswith(DROPPED)}
+        refused = {k.removeprefix(REFUSED): int(v) for k, v in stats.items() if k.startswith(REFUSED)}
         saved = {k.removeprefix(SAVED): int(v) for k, v in stats.items() if k.startswith(SAVED)}
         return cls(
             source=source,
@@ -86,6 +94,7 @@ class CrawlRunStats:
             unchanged=saved.get("unchanged", 0),
             dropped=dict(sorted(dropped.items())),
             errors=errors,
+            refused=dict(sorted(refused.items())),
             finish_reason=str(stats.get("finish_reason", "unknown")),
             started_at=stats.get("start_time"),
             finished_at=stats.get("finish_time"),

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_cache_dir, user_data_dir
-from pydantic import SecretStr
+from pydantic import ByteSize, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_NAME = "mentionwatch"
@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     cache_dir: Path = Path(user_cache_dir(APP_NAME))
 
     user_agent: str = "mentionwatch/0.1 (+https://github.com/mentionwatch/mentionwatch)"
+    # Crawl size limits ("16MiB" or bytes); None keeps crawlers/settings.py's.
+    download_maxsize: ByteSize | None = None
+    download_warnsize: ByteSize | None = None
 
 
 @lru_cache(maxsize=1)

@@ -7,7 +7,8 @@ config's `type` and writes the parse callbacks; it is found by that name through
 
 - construction from a `SourceJob` (the configured source, its brand, store ids, cursors);
 - `start_urls_for_source()`: the config's `urls`, or `search` terms through `search_url()`;
-- `request()` with an errback that logs and counts download failures;
+- `request()` with an errback that logs and counts download failures (refused
+  addresses, oversized responses and redirect loops included, see crawlers.middlewares);
 - `follow_page()`: pagination bounded by the source's `max_pages`;
 - `problem()`: one broken item or page is logged with source, URL and reason, and skipped;
 - `each_item()`: builds a page's items one by one, so one mangled post costs only itself;
@@ -32,8 +33,9 @@ from twisted.python.failure import Failure
 from crawlers.cursors import HighWaterMark
 from crawlers.items import MentionItem
 from crawlers.job import SourceJob
+from crawlers.middlewares.errors import EgressRefused, SourceRequestFailed
 from crawlers.middlewares.retry_after import GAVE_UP_META
-from crawlers.stats import PAGES, count_error
+from crawlers.stats import PAGES, count_error, count_refusal
 from crawlers.urls import is_web_url
 
 Callback = Callable[..., Any]
@@ -118,6 +120,11 @@ class MentionSpider(scrapy.Spider):
         if failure.check(HttpError):
             reason = f"HTTP {failure.value.response.status}"
             kind = "http"
+        elif failure.check(SourceRequestFailed):
+            reason, kind = str(failure.value), failure.value.kind
+            if failure.check(EgressRefused):
+                assert self.crawler.stats is not None
+                count_refusal(self.crawler.stats, failure.value.refusal.target)
         else:
             reason = f"{type(failure.value).__name__}: {failure.value}"
             kind = "robots" if "robots.txt" in str(failure.value) else "download"

@@ -22,7 +22,8 @@ NUMBERS = ("pages", "seen", "new", "upd", "same", "err")
 def stats_table(results: list[CrawlRunStats]) -> Table:
     """One row per source: pages read, items seen, saved new/updated/unchanged, dropped by reason.
 
-    A source that did not finish normally shows why in the last column (shown only then).
+    Connections the egress rules refused are listed by address, and a source that did
+    not finish normally shows why, each in a column of its own shown only then.
     """
     table = Table(title="Crawl")
     table.add_column("source", no_wrap=True)
@@ -30,15 +31,21 @@ def stats_table(results: list[CrawlRunStats]) -> Table:
     for header in NUMBERS:
         table.add_column(header, justify="right", no_wrap=True)
     table.add_column("dropped", min_width=12)
+    refusals = any(row.refused for row in results)
+    if refusals:
+        table.add_column("refused")
     unusual = any(row.finish_reason != "finished" for row in results)
     if unusual:
         table.add_column("end")
     for row in results:
         numbers = (row.pages, row.items_seen, row.new, row.updated, row.unchanged, row.errors)
-        dropped = ", ".join(f"{reason} {count}" for reason, count in row.dropped.items()) or "-"
-        cells = [row.source, row.source_type, *map(str, numbers), dropped]
-        table.add_row(*cells, *([row.finish_reason] if unusual else []))
+        cells = [row.source, row.source_type, *map(str, numbers), _counts(row.dropped)]
+        table.add_row(*cells, *([_counts(row.refused)] if refusals else []), *([row.finish_reason] if unusual else []))
     return table
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{what} {count}" for what, count in counts.items()) or "-"
 
 
 @app.command()

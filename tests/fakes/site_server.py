@@ -13,6 +13,7 @@ a broken body:
 from __future__ import annotations
 
 import mimetypes
+import sys
 import threading
 import time
 from collections import defaultdict, deque
@@ -61,6 +62,14 @@ class RecordedRequest:
 Route = Reply | Callable[[RecordedRequest], Reply]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up mid-body (a crawler refusing an oversized page) is no server error."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class SiteServer:
     """A threading HTTP server on an ephemeral loopback port; use it as a context manager.
 
@@ -75,7 +84,7 @@ class SiteServer:
         self.requests: list[RecordedRequest] = []
         self._injected: dict[str, deque[Reply]] = defaultdict(deque)
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="site-server", daemon=True)
 
