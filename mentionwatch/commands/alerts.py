@@ -83,6 +83,8 @@ def send(
         f"queued {stats.enqueued}, sent {stats.sent} ({stats.recovered} found already posted), "
         f"failed {stats.failed}, to retry {stats.retrying}"
     )
+    if stats.held:
+        console.print(f"{stats.held} older mentions stored without an alert (said before the brand's max_age)")
     if stats.failed:
         for error in stats.errors:
             console.print(f"[red]{error}[/]", highlight=False)

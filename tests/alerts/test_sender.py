@@ -122,8 +122,8 @@ def test_fault_crash_after_posting_is_recorded_on_restart_without_a_second_post(
     first, second = add_mention(world.engine), add_mention(world.engine)
     transport = fast_transport(world.settings)
     send_alerts(world.engine, world.settings, world.config, transport=transport, policy=SendPolicy(batch_size=0))
-    (row, _) = claim(world.engine, now=utcnow(), limit=2)
-    assert row.id is not None and start_attempt(world.engine, row.id, now=utcnow(), thread_ts=None)
+    (row, _) = claim(world.engine, now=utcnow(), limit=2, sender="crashed")
+    assert row.id is not None and start_attempt(world.engine, row.id, sender="crashed", now=utcnow(), thread_ts=None)
     with session_scope(world.engine) as session:
         transport.deliver(row, load_alert(session, row), thread_ts=None)  # posted, never recorded
 
