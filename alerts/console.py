@@ -54,7 +54,7 @@ def mention_panel(alert: MentionAlert) -> Panel:
         subtitle += f" · in the thread of alert #{alert.thread_parent}"
     return Panel(
         Group(*parts),
-        title=alert.headline,
+        title=("URGENT: " if alert.urgent else "") + alert.headline,
         subtitle=subtitle,
         border_style="red" if alert.urgent else "yellow",
     )

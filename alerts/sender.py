@@ -46,9 +46,10 @@ class SendPolicy:
     # While it works, a sender marks its claims alive this often...
     heartbeat: timedelta = timedelta(seconds=5)
     # ... so a claim not marked for this long belongs to a sender that died: another one
-    # sends it (after checking Slack for it). Several missed heartbeats, so a busy
-    # database does not make two live senders fight over a row.
-    reclaim_after: timedelta = timedelta(seconds=30)
+    # sends it (after checking Slack for it). Four missed heartbeats, so a busy database
+    # rarely makes a live sender lose a row; if it does, the claim's owner check and the
+    # lookup in Slack still keep the message single.
+    reclaim_after: timedelta = timedelta(seconds=20)
     # After a transient failure a row waits this long, doubled on each further failure.
     retry_delay: timedelta = timedelta(seconds=30)
     max_retry_delay: timedelta = timedelta(minutes=30)

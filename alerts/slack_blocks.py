@@ -69,9 +69,13 @@ def sentiment_text(alert: MentionAlert) -> str:
         return "not scored yet"
     if alert.prob_negative is None:
         return alert.label
+    if alert.stars is not None:
+        # Judged with its stars, as the rules do: a 3-star "good, but..." is no near-certain negative.
+        judged = rated_negative(alert.prob_negative, alert.stars)
+        return f"negative {judged:.0%} with the stars (text alone: {alert.label}, negative {alert.prob_negative:.0%})"
     if alert.label == "negative":
         return f"negative ({alert.prob_negative:.0%} confidence)"
-    # Alerted on its stars while the model read it otherwise: show both.
+    # Alerted for its critical words while the model read it otherwise: show both.
     return f"{alert.label} (negative {alert.prob_negative:.0%})"
 
 
@@ -85,7 +89,7 @@ def _field(label: str, value: str) -> dict[str, str]:
 
 
 def mention_message(alert: MentionAlert) -> SlackMessage:
-    title = ("🚨 " if alert.urgent else "") + alert.headline
+    title = ("🚨 Urgent: " if alert.urgent else "") + alert.headline
     header = trim(title, _HEADER_LIMIT)
     author = escape(trim(alert.author, 100)) if alert.author else "unknown"
     body = escape(trim(alert.text, TEXT_LIMIT))

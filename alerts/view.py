@@ -64,10 +64,9 @@ class MentionAlert:
 
     @property
     def headline(self) -> str:
-        """What the message's title says it is."""
-        urgent = "Urgent: " if self.urgent else ""
+        """What the message's title says it is (Slack and the console mark urgency their own way)."""
         what = "Negative mention" if self.negative else "Mention"
-        return f"{urgent}{what} of {self.brand} on {self.source}"
+        return f"{what} of {self.brand} on {self.source}"
 
     @property
     def when(self) -> datetime:

@@ -121,3 +121,16 @@ def test_a_mention_during_a_spike_says_it_is_in_the_spikes_thread(world: World) 
     spike, *mentions = world.slack.messages(CHANNELS["acme-alerts"])
     assert spike.text.startswith("📈 Spike") and len(mentions) == 3
     assert all("In the thread of alert #1: it came during that alert's spike" in _context(m) for m in mentions)
+
+
+def test_a_three_star_review_is_shown_judged_with_its_stars_and_five_stars_stay_quiet(world: World) -> None:
+    good_but = add_mention(world.engine, text="Good, but the delivery was two days late", negative=0.97, rating=3)
+    add_mention(world.engine, text="Love it, but the box was dented", negative=0.97, rating=5)
+
+    send_alerts(world.engine, world.settings, world.config, transport=fast_transport(world.settings), policy=FAST)
+
+    assert posted_mention_ids(world.slack) == Counter({good_but: 1})
+    (message,) = world.slack.messages(CHANNELS["acme-alerts"])
+    fields = " ".join(f["text"] for f in message.blocks[1]["fields"])
+    assert "negative 74% with the stars (text alone: negative, negative 97%)" in fields
+    assert "Why: negative 74% with 3.0 of 5" in _context(message)
