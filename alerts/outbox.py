@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import ColumnElement, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -281,16 +281,29 @@ def _insert_once(session: Session, values: dict[str, Any]) -> bool:
 # --- sending ----------------------------------------------------------------------
 
 
-def claim(engine: Engine, *, now: datetime, limit: int, sender: str) -> list[AlertOutbox]:
-    """Move up to `limit` due pending rows to sending for `sender`, oldest first."""
+def _due(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (
+        col(AlertOutbox.status) == OutboxStatus.pending,
+        or_(col(AlertOutbox.next_attempt_at).is_(None), col(AlertOutbox.next_attempt_at) <= now),
+    )
+
+
+def due_channels(engine: Engine, *, now: datetime) -> list[str]:
+    """The channels with rows due to be sent."""
+    with session_scope(engine) as session:
+        return list(session.exec(select(AlertOutbox.channel).where(*_due(now)).distinct().order_by(AlertOutbox.channel)))
+
+
+def claim(
+    engine: Engine, *, now: datetime, limit: int, sender: str, channel: str | None = None
+) -> list[AlertOutbox]:
+    """Move up to `limit` due pending rows (of one `channel`, or any) to sending for
+    `sender`, oldest first."""
     # A materialized CTE: as a plain IN (subquery), PostgreSQL may run the LIMIT ... SKIP
     # LOCKED query more than once and claim more rows than `limit`.
     due = (
         select(col(AlertOutbox.id))
-        .where(
-            col(AlertOutbox.status) == OutboxStatus.pending,
-            or_(col(AlertOutbox.next_attempt_at).is_(None), col(AlertOutbox.next_attempt_at) <= now),
-        )
+        .where(*_due(now), *(() if channel is None else (col(AlertOutbox.channel) == channel,)))
         .order_by(col(AlertOutbox.id))
         .limit(limit)
         .with_for_update(skip_locked=True)

@@ -6,7 +6,7 @@ own and goes round the channels, oldest row first: several channels together go
 faster than one. A permanent error fails that row and the pass goes on; a transient one
 puts it back for a later pass, with a growing delay.
 
-A pass claims small batches and, while it works, a heartbeat thread keeps its claims
+A pass claims small batches (a few rows of each channel) and, while it works, a heartbeat thread keeps its claims
 fresh; before each batch it takes back the claims of senders whose heartbeat stopped (a
 crash, a SIGKILL), so their alerts go out within seconds, still exactly once.
 """
@@ -41,8 +41,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SendPolicy:
-    # Small: a sender that dies holds few alerts, and a batch still spans channels.
-    batch_size: int = 10
+    # Rows claimed per channel at a time: few, so a sender that dies holds few alerts,
+    # yet every channel with alerts is in each batch, so channels still post side by side.
+    batch_size: int = 5
     # While it works, a sender marks its claims alive this often...
     heartbeat: timedelta = timedelta(seconds=5)
     # ... so a claim not marked for this long belongs to a sender that died: another one
@@ -101,7 +102,13 @@ def send_alerts(
             reclaimed = outbox.reclaim_stale(engine, now=clock(), older_than=policy.reclaim_after)
             if reclaimed:
                 log.warning("taking over %d alerts of a sender that stopped; checking Slack before resending", reclaimed)
-            rows = outbox.claim(engine, now=clock(), limit=policy.batch_size, sender=sender.id)
+            rows = [
+                row
+                for channel in outbox.due_channels(engine, now=clock())
+                for row in outbox.claim(
+                    engine, now=clock(), limit=policy.batch_size, sender=sender.id, channel=channel
+                )
+            ]
             if not rows:
                 break
             sender.send_batch(rows)

@@ -14,6 +14,7 @@ from alerts.outbox import (
     AlertSetupError,
     Queued,
     claim,
+    due_channels,
     enqueue,
     heartbeat,
     mark_sent,
@@ -158,6 +159,19 @@ def test_concurrent_senders_claim_each_row_once(engine: Engine) -> None:
     everything = [i for mine in claimed for i in mine]
     assert sorted(everything) == [r.id for r in rows(engine)]  # each row once, none left
     assert {r.status for r in rows(engine)} == {OutboxStatus.sending}
+
+
+def test_a_sender_claims_a_few_rows_of_each_channel_oldest_first(engine: Engine) -> None:
+    config = make_config()
+    sync(engine, config)
+    ids = {brand: [add_mention(engine, brand=brand) for _ in range(4)] for brand in ("Acme", "Globex", "Initech")}
+    enqueue(engine, config=config, settings=SETTINGS, now=NOW)
+
+    assert due_channels(engine, now=NOW) == ["#acme-alerts", "#globex-alerts", "#initech-alerts"]
+    claimed = claim(engine, now=NOW, limit=3, sender="s", channel="#globex-alerts")
+    assert [r.mention_id for r in claimed] == ids["Globex"][:3]
+    assert claim(engine, now=NOW, limit=3, sender="s", channel="#globex-alerts")[0].mention_id == ids["Globex"][3]
+    assert due_channels(engine, now=NOW) == ["#acme-alerts", "#initech-alerts"]
 
 
 def test_a_claim_whose_heartbeat_stopped_is_taken_over_and_its_old_sender_changes_nothing(engine: Engine) -> None:
