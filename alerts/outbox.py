@@ -291,7 +291,8 @@ def _due(now: datetime) -> tuple[ColumnElement[bool], ...]:
 def due_channels(engine: Engine, *, now: datetime) -> list[str]:
     """The channels with rows due to be sent."""
     with session_scope(engine) as session:
-        return list(session.exec(select(AlertOutbox.channel).where(*_due(now)).distinct().order_by(AlertOutbox.channel)))
+        statement = select(AlertOutbox.channel).where(*_due(now)).distinct().order_by(col(AlertOutbox.channel))
+        return list(session.exec(statement))
 
 
 def claim(

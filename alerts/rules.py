@@ -47,8 +47,8 @@ def rated_negative(prob_negative: float, stars: float | None) -> float:
     """The negative probability of a mention, judged with its stars where it has them.
 
     The stars give their own probability (1 star 100%, 3 stars 50%, 5 stars 0%) and
-    count as much as the model: the author knows what they meant better than a model
-    reading the words, but a 1-star "great app" is still read with its text.
+    count as much as the model: they are the author's own verdict, so a 3-star review
+    whose words complain ("good, but...") is a likely negative, not a near-certain one.
     """
     if stars is None:
         return prob_negative

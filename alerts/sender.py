@@ -101,7 +101,9 @@ def send_alerts(
         while not stop.is_set():
             reclaimed = outbox.reclaim_stale(engine, now=clock(), older_than=policy.reclaim_after)
             if reclaimed:
-                log.warning("taking over %d alerts of a sender that stopped; checking Slack before resending", reclaimed)
+                log.warning(
+                    "taking over %d alerts of a sender that stopped; checking Slack before resending", reclaimed
+                )
             rows = [
                 row
                 for channel in outbox.due_channels(engine, now=clock())
@@ -150,26 +152,20 @@ class _ChannelPacer:
         self._ready[channel] = time.monotonic() + self.interval
 
 
+@dataclass
 class _Sender:
     """One pass's sender: its id names its claims; it sends claimed rows, paced per channel."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        transport: Transport,
-        stats: SendStats,
-        policy: SendPolicy,
-        stop: threading.Event,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self.id = uuid.uuid4().hex
-        self.engine = engine
-        self.transport = transport
-        self.stats = stats
-        self.policy = policy
-        self.stop = stop
-        self.clock = clock
-        self.pacer = _ChannelPacer(transport.min_interval)
+    engine: Engine
+    transport: Transport
+    stats: SendStats
+    policy: SendPolicy
+    stop: threading.Event
+    clock: Callable[[], datetime]
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def __post_init__(self) -> None:
+        self.pacer = _ChannelPacer(self.transport.min_interval)
 
     def send_batch(self, rows: list[AlertOutbox]) -> None:
         queues: dict[str, deque[AlertOutbox]] = {}

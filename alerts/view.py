@@ -57,9 +57,10 @@ class MentionAlert:
         if self.thread_parent is None:
             return None
         if self.thread_parent_kind == SPIKE_KIND:
-            why = "it came during that alert's spike of negative mentions, which collects the spike's mentions"
+            why = "it is one of the mentions of the spike that alert reports"
+            why += " (they all go there, so the channel stays readable)"
         else:
-            why = "it replies in the same forum thread or post as that alert's mention"
+            why = "it replies in the forum thread or post that alert is about"
         return f"In the thread of alert #{self.thread_parent}: {why}."
 
     @property

@@ -219,9 +219,8 @@ def test_fault_a_slow_post_keeps_its_claim_alive_so_a_second_sender_leaves_it_al
     results: list[SendStats] = []
 
     def send() -> SendStats:
-        return send_alerts(
-            world.engine, world.settings, world.config, transport=fast_transport(world.settings, timeout=5), policy=quick
-        )
+        transport = fast_transport(world.settings, timeout=5)
+        return send_alerts(world.engine, world.settings, world.config, transport=transport, policy=quick)
 
     first = threading.Thread(target=lambda: results.append(send()))
     first.start()
