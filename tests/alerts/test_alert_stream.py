@@ -26,6 +26,9 @@ from tests.alerts.conftest import (
     make_config,
     posted_mention_ids,
 )
+from tests.crawlers.conftest import SAMPLES, crawl, stored
+from tests.crawlers.conftest import make_config as make_crawl_config
+from tests.fakes.site_server import Reply, SiteServer
 from tests.fakes.slack_api import Message
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -61,6 +64,40 @@ def test_a_first_crawl_of_old_reviews_is_stored_without_alerts_and_the_run_says_
     assert "44 older mentions stored without an alert" in first.output
     assert "older mentions" not in second.output  # decided once
     assert posted_mention_ids(world.slack) == Counter({news: 1})
+
+
+APPSTORE_PAGE = "/us/rss/customerreviews/page={n}/id=284815942/sortby=mostrecent/json"
+
+
+@pytest.mark.slow  # a real crawl, in a child process
+def test_the_first_crawl_of_the_recorded_app_store_reviews_posts_nothing(
+    world: World, shared_fixtures: Path, sqlite_url: str
+) -> None:
+    routes = {
+        APPSTORE_PAGE.format(n=1): Reply.file(shared_fixtures / "appstore/itunes_rss_reviews.json"),
+        APPSTORE_PAGE.format(n=2): Reply.file(SAMPLES / "appstore/empty-page.json"),
+    }
+    source = {"name": "acme-reviews", "type": "appstore", "options": {"app_id": "284815942", "countries": ["us"]}}
+    with SiteServer(routes=routes) as site:
+        config = make_crawl_config({**source, "base_url": site.base_url}, brand=world.config.brands[0])
+        (stats,) = crawl(config, Settings(database_url=sqlite_url, user_agent="mentionwatch-tests")).values()
+    reviews = stored(world.engine, "acme-reviews")
+    found = max(m.fetched_at for m in reviews)
+    low = [m for m in reviews if m.rating is not None and m.rating <= 2]
+    assert stats.new == len(reviews) == 50 and len(low) >= 10
+    assert max(m.published_at for m in reviews if m.published_at).year <= 2022
+
+    sent = send_alerts(
+        world.engine,
+        world.settings,
+        world.config,
+        transport=fast_transport(world.settings),
+        policy=FAST,
+        clock=lambda: found + timedelta(minutes=1),
+    )
+
+    assert (sent.enqueued, sent.held, sent.sent) == (0, len(low), 0)
+    assert world.slack.messages() == []
 
 
 def test_a_neutral_mention_with_a_critical_word_is_posted_as_urgent(world: World) -> None:
