@@ -23,12 +23,11 @@ class ConsoleTransport:
         self.console = console or Console()
 
     def deliver(self, row: AlertOutbox, alert: Alert, *, thread_ts: str | None) -> Delivery:
-        in_thread = (row.payload or {}).get("parent_id")
-        self.console.print(mention_panel(alert, in_thread) if isinstance(alert, MentionAlert) else spike_panel(alert))
+        self.console.print(mention_panel(alert) if isinstance(alert, MentionAlert) else spike_panel(alert))
         return Delivery(None)
 
 
-def mention_panel(alert: MentionAlert, in_thread_of: int | None = None) -> Panel:
+def mention_panel(alert: MentionAlert) -> Panel:
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
     facts.add_column()
@@ -45,11 +44,17 @@ def mention_panel(alert: MentionAlert, in_thread_of: int | None = None) -> Panel
     parts: list[Table | Text] = [facts, Text(""), body]
     if alert.critical_words:
         parts.append(Text("Critical words: " + ", ".join(alert.critical_words), style="bold red"))
-    urgent = "URGENT: " if alert.urgent else ""
-    subtitle = f"in the thread of alert #{in_thread_of}" if in_thread_of else f"alert #{alert.outbox_id}"
+    if alert.reasons:
+        parts.append(Text("Why: " + ", ".join(alert.reasons)))
+    if alert.thread_note:
+        # The console has no threads: say where Slack puts it, and why.
+        parts.append(Text(alert.thread_note + " In Slack it is posted as a reply there.", style="italic"))
+    subtitle = f"alert #{alert.outbox_id}"
+    if alert.thread_parent:
+        subtitle += f" · in the thread of alert #{alert.thread_parent}"
     return Panel(
         Group(*parts),
-        title=f"{urgent}Negative mention of {alert.brand} on {alert.source}",
+        title=("URGENT: " if alert.urgent else "") + alert.headline,
         subtitle=subtitle,
         border_style="red" if alert.urgent else "yellow",
     )

@@ -1,16 +1,20 @@
 """The alert outbox: each qualifying mention queued once per channel, handed to one sender.
 
-A row's life: pending -> sending (claimed by one sender, `claimed_at` set) -> sent (with
-Slack's `slack_ts`) or failed (a permanent error, `last_error` says why). A transient
-failure puts it back to pending with a later `next_attempt_at`. `attempts` counts the
-posts that were started: a row with attempts > 0 may already be in Slack, so the sender
-looks for it there before posting again.
+A row's life: pending -> sending (claimed by one sender) -> sent (with Slack's
+`slack_ts`) or failed (a permanent error, `last_error` says why). A transient failure
+puts it back to pending with a later `next_attempt_at`. `attempts` counts the posts that
+were started: a row with attempts > 0 may already be in Slack, so the sender looks for
+it there before posting again. A mention that qualifies but was said before the brand's
+`max_age` gets a `held` row instead: stored and counted, never posted, decided once.
 
 Queueing is idempotent twice over: candidates are mentions without a row, and the insert
 does nothing on the (mention, channel) unique key. Claiming is safe with
 several senders: one UPDATE ... RETURNING moves pending rows to sending, with
 `FOR UPDATE SKIP LOCKED` on PostgreSQL and the `status = 'pending'` condition of the
-UPDATE itself on SQLite, where writers take turns.
+UPDATE itself on SQLite, where writers take turns. A claim names its sender
+(`claimed_by`), which keeps it alive with a heartbeat (`claimed_at`) while it works and
+changes only rows it still holds; a claim whose heartbeat stopped (a killed sender) is
+put back to pending by the next sender, which then checks Slack before posting.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import ColumnElement, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -30,6 +34,7 @@ from mentionwatch.config import Brand as BrandConfig
 from mentionwatch.config import Config
 from mentionwatch.settings import Settings
 from store.db import session_scope
+from store.derived import said_at
 from store.models import AlertOutbox, Brand, Mention, OutboxStatus, SentimentScore, Source, utcnow
 from store.queries import get_brand
 
@@ -37,6 +42,17 @@ from store.queries import get_brand
 CONSOLE_CHANNEL = "console"
 # Mentions found, edited or relabeled longer ago than this are not looked at again.
 LOOKBACK = timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class Queued:
+    """What one queueing pass added: rows to send, and older mentions held back."""
+
+    alerts: int = 0
+    held: int = 0
+
+    def __add__(self, other: Queued) -> Queued:
+        return Queued(self.alerts + other.alerts, self.held + other.held)
 
 
 class AlertSetupError(ValueError):
@@ -72,23 +88,23 @@ def enqueue(
     config: Config,
     settings: Settings,
     now: datetime | None = None,
-) -> int:
-    """Queue every qualifying mention not queued yet; returns how many rows were added."""
+) -> Queued:
+    """Queue every qualifying mention not queued yet; says how many rows were added."""
     now = now or utcnow()
-    added = 0
+    queued = Queued()
     for brand in config.brands:
         if not brand.alerts.enabled:
             continue
         channel = alert_channel(brand, settings)
         with session_scope(engine) as session:
-            added += _enqueue_brand(session, brand, channel, now=now)
-    return added
+            queued += _enqueue_brand(session, brand, channel, now=now)
+    return queued
 
 
-def _enqueue_brand(session: Session, brand: BrandConfig, channel: str, *, now: datetime) -> int:
+def _enqueue_brand(session: Session, brand: BrandConfig, channel: str, *, now: datetime) -> Queued:
     row = get_brand(session, name=brand.name)
     if row is None or row.id is None:
-        return 0  # not crawled yet: the config was never synced into the store
+        return Queued()  # not crawled yet: the config was never synced into the store
     brand_id = row.id
     # Writing the brand row first serializes queueing per brand across processes (a row
     # lock on PostgreSQL, the write lock on SQLite), so one storm gets one spike alert.
@@ -99,15 +115,22 @@ def _enqueue_brand(session: Session, brand: BrandConfig, channel: str, *, now: d
         for mention, source_name, score in _candidates(session, brand_id, rules, since=now - LOOKBACK)
         if (verdict := rules.evaluate(_facts(mention, source_name, score))) is not None
     ]
-    if not qualifying:
-        return 0
-    spike = _spike_for(session, brand, brand_id, channel, qualifying, now=now)
+    oldest = now - brand.alerts.max_age_delta
+    news = [(mention, verdict) for mention, verdict in qualifying if said_at(mention) >= oldest]
+    held = sum(
+        _insert_once(session, _row_values(mention, brand_id, channel, verdict, now, status=OutboxStatus.held))
+        for mention, verdict in qualifying
+        if said_at(mention) < oldest
+    )
+    if not news:
+        return Queued(held=held)
+    spike = _spike_for(session, brand, brand_id, channel, news, now=now)
     added = 0
-    for mention, verdict in qualifying:
+    for mention, verdict in news:
         parent_id = _thread_parent(session, mention, brand_id, channel) or (spike.id if spike else None)
-        if _insert_once(session, _row_values(mention, brand_id, channel, verdict, parent_id, now)):
+        if _insert_once(session, _row_values(mention, brand_id, channel, verdict, now, parent_id=parent_id)):
             added += 1
-    return added
+    return Queued(alerts=added, held=held)
 
 
 def _spike_for(
@@ -163,16 +186,18 @@ def _candidates(
                 col(Mention.updated_at) >= since,
                 col(SentimentScore.manual_at) >= since,
             ),
-            # A cheap first cut; the rules decide.
+        )
+        .order_by(col(Mention.id))
+    )
+    if not rules.has_critical_words:  # a cheap first cut; the rules decide
+        statement = statement.where(
             or_(
                 col(SentimentScore.manual_label) == "negative",
                 col(SentimentScore.prob_negative) >= rules.rules.min_negative,
                 col(SentimentScore.label) == "negative",
                 col(Mention.rating).is_not(None),
-            ),
+            )
         )
-        .order_by(col(Mention.id))
-    )
     return [(m, name, s) for m, name, s in session.exec(statement)]
 
 
@@ -202,7 +227,7 @@ def _thread_parent(session: Session, mention: Mention, brand_id: int, channel: s
             col(AlertOutbox.brand_id) == brand_id,
             col(AlertOutbox.channel) == channel,
             col(AlertOutbox.kind) == MENTION_KIND,
-            col(AlertOutbox.status) != OutboxStatus.failed,
+            col(AlertOutbox.status).not_in([OutboxStatus.failed, OutboxStatus.held]),
             col(AlertOutbox.mention_id) != mention.id,
             or_(col(Mention.thread_url) == url, col(Mention.url) == url, col(Mention.canonical_url) == url),
         )
@@ -211,9 +236,20 @@ def _thread_parent(session: Session, mention: Mention, brand_id: int, channel: s
 
 
 def _row_values(
-    mention: Mention, brand_id: int, channel: str, verdict: Verdict, parent_id: int | None, now: datetime
+    mention: Mention,
+    brand_id: int,
+    channel: str,
+    verdict: Verdict,
+    now: datetime,
+    *,
+    parent_id: int | None = None,
+    status: OutboxStatus = OutboxStatus.pending,
 ) -> dict[str, Any]:
-    payload: dict[str, Any] = {"reasons": list(verdict.reasons), "critical_words": list(verdict.critical_words)}
+    payload: dict[str, Any] = {
+        "reasons": list(verdict.reasons),
+        "critical_words": list(verdict.critical_words),
+        "negative": verdict.negative,
+    }
     if parent_id is not None:
         payload["parent_id"] = parent_id
     return {
@@ -222,7 +258,7 @@ def _row_values(
         "channel": channel,
         "kind": MENTION_KIND,
         "urgent": verdict.urgent,
-        "status": OutboxStatus.pending.value,
+        "status": status.value,
         "attempts": 0,
         "created_at": now,
         "payload": payload,
@@ -245,22 +281,40 @@ def _insert_once(session: Session, values: dict[str, Any]) -> bool:
 # --- sending ----------------------------------------------------------------------
 
 
-def claim(engine: Engine, *, now: datetime, limit: int) -> list[AlertOutbox]:
-    """Move up to `limit` due pending rows to sending for this sender, oldest first."""
+def _due(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (
+        col(AlertOutbox.status) == OutboxStatus.pending,
+        or_(col(AlertOutbox.next_attempt_at).is_(None), col(AlertOutbox.next_attempt_at) <= now),
+    )
+
+
+def due_channels(engine: Engine, *, now: datetime) -> list[str]:
+    """The channels with rows due to be sent."""
+    with session_scope(engine) as session:
+        statement = select(AlertOutbox.channel).where(*_due(now)).distinct().order_by(col(AlertOutbox.channel))
+        return list(session.exec(statement))
+
+
+def claim(
+    engine: Engine, *, now: datetime, limit: int, sender: str, channel: str | None = None
+) -> list[AlertOutbox]:
+    """Move up to `limit` due pending rows (of one `channel`, or any) to sending for
+    `sender`, oldest first."""
+    # A materialized CTE: as a plain IN (subquery), PostgreSQL may run the LIMIT ... SKIP
+    # LOCKED query more than once and claim more rows than `limit`.
     due = (
         select(col(AlertOutbox.id))
-        .where(
-            col(AlertOutbox.status) == OutboxStatus.pending,
-            or_(col(AlertOutbox.next_attempt_at).is_(None), col(AlertOutbox.next_attempt_at) <= now),
-        )
+        .where(*_due(now), *(() if channel is None else (col(AlertOutbox.channel) == channel,)))
         .order_by(col(AlertOutbox.id))
         .limit(limit)
         .with_for_update(skip_locked=True)
+        .cte("due")
+        .prefix_with("MATERIALIZED")
     )
     statement = (
         update(AlertOutbox)
-        .where(col(AlertOutbox.id).in_(due.scalar_subquery()), col(AlertOutbox.status) == OutboxStatus.pending)
-        .values(status=OutboxStatus.sending, claimed_at=now)
+        .where(col(AlertOutbox.id).in_(select(due.c.id)), col(AlertOutbox.status) == OutboxStatus.pending)
+        .values(status=OutboxStatus.sending, claimed_at=now, claimed_by=sender)
         .returning(col(AlertOutbox.id))
     )
     with session_scope(engine) as session:
@@ -270,50 +324,69 @@ def claim(engine: Engine, *, now: datetime, limit: int) -> list[AlertOutbox]:
         return list(session.exec(select(AlertOutbox).where(col(AlertOutbox.id).in_(ids)).order_by(col(AlertOutbox.id))))
 
 
+def heartbeat(engine: Engine, *, sender: str, now: datetime) -> int:
+    """Mark every row `sender` holds as still being worked on; returns how many it holds."""
+    statement = (
+        update(AlertOutbox)
+        .where(col(AlertOutbox.status) == OutboxStatus.sending, col(AlertOutbox.claimed_by) == sender)
+        .values(claimed_at=now)
+    )
+    with session_scope(engine) as session:
+        return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
 def reclaim_stale(engine: Engine, *, now: datetime, older_than: timedelta) -> int:
-    """Put rows claimed longer ago than `older_than` back to pending: their sender died.
+    """Put rows whose sender's heartbeat stopped `older_than` ago back to pending.
 
     Their `attempts` stay, so the next sender checks Slack before posting them again.
     """
     statement = (
         update(AlertOutbox)
         .where(col(AlertOutbox.status) == OutboxStatus.sending, col(AlertOutbox.claimed_at) < now - older_than)
-        .values(status=OutboxStatus.pending)
+        .values(status=OutboxStatus.pending, claimed_by=None)
     )
     with session_scope(engine) as session:
         return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
-def _update_claimed(engine: Engine, row_id: int, **values: Any) -> bool:
-    """Update a row this sender still holds (status sending); False when it lost it."""
+def _update_claimed(engine: Engine, row_id: int, sender: str, **values: Any) -> bool:
+    """Update a row `sender` still holds; False when it lost it to another sender."""
     statement = (
         update(AlertOutbox)
-        .where(col(AlertOutbox.id) == row_id, col(AlertOutbox.status) == OutboxStatus.sending)
+        .where(
+            col(AlertOutbox.id) == row_id,
+            col(AlertOutbox.status) == OutboxStatus.sending,
+            col(AlertOutbox.claimed_by) == sender,
+        )
         .values(**values)
     )
     with session_scope(engine) as session:
         return int(session.execute(statement).rowcount) == 1  # type: ignore[attr-defined]
 
 
-def start_attempt(engine: Engine, row_id: int, *, now: datetime, thread_ts: str | None) -> bool:
+def start_attempt(engine: Engine, row_id: int, *, sender: str, now: datetime, thread_ts: str | None) -> bool:
     """Record, before posting, that a post starts and into which thread."""
-    return _update_claimed(engine, row_id, attempts=AlertOutbox.attempts + 1, claimed_at=now, thread_ts=thread_ts)
+    return _update_claimed(
+        engine, row_id, sender, attempts=AlertOutbox.attempts + 1, claimed_at=now, thread_ts=thread_ts
+    )
 
 
-def mark_sent(engine: Engine, row_id: int, *, now: datetime, slack_ts: str | None) -> bool:
-    return _update_claimed(engine, row_id, status=OutboxStatus.sent, sent_at=now, slack_ts=slack_ts, last_error=None)
+def mark_sent(engine: Engine, row_id: int, *, sender: str, now: datetime, slack_ts: str | None) -> bool:
+    return _update_claimed(
+        engine, row_id, sender, status=OutboxStatus.sent, sent_at=now, slack_ts=slack_ts, last_error=None
+    )
 
 
-def mark_failed(engine: Engine, row_id: int, *, reason: str) -> bool:
-    return _update_claimed(engine, row_id, status=OutboxStatus.failed, last_error=reason)
+def mark_failed(engine: Engine, row_id: int, *, sender: str, reason: str) -> bool:
+    return _update_claimed(engine, row_id, sender, status=OutboxStatus.failed, last_error=reason)
 
 
-def release(engine: Engine, row_id: int, *, at: datetime, reason: str | None = None) -> bool:
+def release(engine: Engine, row_id: int, *, sender: str, at: datetime, reason: str | None = None) -> bool:
     """Give a claimed row back, due again at `at` (with why, after a failure)."""
-    values: dict[str, Any] = {"status": OutboxStatus.pending, "next_attempt_at": at}
+    values: dict[str, Any] = {"status": OutboxStatus.pending, "next_attempt_at": at, "claimed_by": None}
     if reason is not None:
         values["last_error"] = reason
-    return _update_claimed(engine, row_id, **values)
+    return _update_claimed(engine, row_id, sender, **values)
 
 
 @dataclass(frozen=True)

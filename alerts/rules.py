@@ -1,12 +1,19 @@
 """Which mentions are worth a Slack message, and which of those are urgent.
 
-A brand's `AlertRules` (config) say it: a negative probability at or above
-`min_negative`, or a star rating at or below `max_rating` (rescaled to 1-5 from the
-mention's own worst/best, since sites use 5, 10 or 100 point scales), in the listed
-languages and sources. A person's relabel wins over both: "negative" alerts, anything
-else silences. Critical words ("recall", "отзыв", "oszustwo") mark an alert urgent; they
-match like the brand query language does (case and diacritics folded) and also in
-inflected forms (oszustwa, отзывом, recalled).
+A brand's `AlertRules` (config) say it, in the listed languages and sources:
+
+- a star rating at or below `max_rating` (rescaled to 1-5 from the mention's own
+  worst/best, since sites use 5, 10 or 100 point scales) alerts on its own;
+- the text alerts when it is negative enough: the model's negative probability, for a
+  rated mention judged together with the stars (the author's own verdict: a 3-star
+  "good, but..." is not a near-certain negative), at or above `min_negative`. 4-5 stars
+  never alert on the text;
+- a person's relabel wins over the model and the stars: "negative" alerts, anything
+  else does not;
+- critical words ("recall", "отзыв", "oszustwo") alert on their own, as urgent, whatever
+  the sentiment: a neutral news item about a recall needs an answer fast. They match
+  like the brand query language does (case and diacritics folded) and also in inflected
+  forms (oszustwa, отзывом, recalled).
 """
 
 from __future__ import annotations
@@ -21,15 +28,31 @@ from store.ratings import stars as rating_stars
 # Trailing vowels are where Polish, Russian and English inflect; a stem keeps this many letters.
 _INFLECTED_ENDING = re.compile(r"[aeiouyаеёиоуыэюяйь]+$")
 _MIN_STEM = 4
+# From this many stars up, the author is content: the text alone never alerts.
+CONTENT_STARS = 4.0
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """Why a mention alerts: `reasons` go into the message, `urgent` marks it."""
+    """Why a mention alerts: `reasons` go into the message, `urgent` marks it, `negative`
+    says it alerted as a negative (not only for its critical words)."""
 
     reasons: tuple[str, ...]
     urgent: bool = False
     critical_words: tuple[str, ...] = ()
+    negative: bool = True
+
+
+def rated_negative(prob_negative: float, stars: float | None) -> float:
+    """The negative probability of a mention, judged with its stars where it has them.
+
+    The stars give their own probability (1 star 100%, 3 stars 50%, 5 stars 0%) and
+    count as much as the model: they are the author's own verdict, so a 3-star review
+    whose words complain ("good, but...") is a likely negative, not a near-certain one.
+    """
+    if stars is None:
+        return prob_negative
+    return (prob_negative + (5.0 - stars) / 4.0) / 2.0
 
 
 def _stem(word: str) -> str:
@@ -75,6 +98,11 @@ class BrandRules:
         self._sources = set(rules.sources)
         self._critical = [(w, q) for w in rules.critical_words if (q := critical_word_query(w)) is not None]
 
+    @property
+    def has_critical_words(self) -> bool:
+        """Whether any mention may alert for its words alone, whatever its sentiment."""
+        return bool(self._critical)
+
     def evaluate(self, facts: MentionFacts) -> Verdict | None:
         """The verdict for one mention, or None when it does not alert."""
         rules = self.rules
@@ -84,25 +112,28 @@ class BrandRules:
             return None
         if self._languages and fold(facts.language or "") not in self._languages:
             return None
-        reasons = self._reasons(facts)
-        if not reasons:
-            return None
+        negative = self._negative_reasons(facts)
         found = self._critical_words_in(facts.text)
-        return Verdict(reasons=reasons, urgent=bool(found), critical_words=found)
+        if not negative and not found:
+            return None
+        reasons = negative + ((f"critical words: {', '.join(found)}",) if found else ())
+        return Verdict(reasons=reasons, urgent=bool(found), critical_words=found, negative=bool(negative))
 
-    def _reasons(self, facts: MentionFacts) -> tuple[str, ...]:
+    def _negative_reasons(self, facts: MentionFacts) -> tuple[str, ...]:
         if facts.manual_label is not None:
             return ("relabeled negative",) if facts.manual_label == "negative" else ()
-        reasons: list[str] = []
-        if facts.prob_negative is not None:
-            if facts.prob_negative >= self.rules.min_negative:
-                reasons.append(f"negative {facts.prob_negative:.0%}")
-        elif facts.label == "negative":
-            reasons.append("negative")
         stars = rating_stars(facts.rating, best=facts.rating_best, worst=facts.rating_worst)
         if stars is not None and self.rules.max_rating is not None and stars <= self.rules.max_rating:
-            reasons.append(f"rated {stars:.1f} of 5")
-        return tuple(reasons)
+            return (f"rated {stars:.1f} of 5",)
+        if stars is not None and stars >= CONTENT_STARS:
+            return ()
+        if facts.prob_negative is not None:
+            judged = rated_negative(facts.prob_negative, stars)
+            if judged >= self.rules.min_negative:
+                return (f"negative {judged:.0%}" + (f" with {stars:.1f} of 5" if stars is not None else ""),)
+        elif facts.label == "negative" and stars is None:
+            return ("negative",)
+        return ()
 
     def _critical_words_in(self, text: str) -> tuple[str, ...]:
         return tuple(word for word, query in self._critical if query.matches(text))

@@ -5,6 +5,10 @@ allows about one message a second per channel, so the pass paces each channel on
 own and goes round the channels, oldest row first: several channels together go
 faster than one. A permanent error fails that row and the pass goes on; a transient one
 puts it back for a later pass, with a growing delay.
+
+A pass claims small batches (a few rows of each channel) and, while it works, a heartbeat thread keeps its claims
+fresh; before each batch it takes back the claims of senders whose heartbeat stopped (a
+crash, a SIGKILL), so their alerts go out within seconds, still exactly once.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -35,10 +41,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SendPolicy:
-    batch_size: int = 50
-    # A row claimed longer ago than this belongs to a sender that died: send it again
-    # (after checking Slack for it). Longer than any one post with its retries takes.
-    reclaim_after: timedelta = timedelta(minutes=5)
+    # Rows claimed per channel at a time: few, so a sender that dies holds few alerts,
+    # yet every channel with alerts is in each batch, so channels still post side by side.
+    batch_size: int = 5
+    # While it works, a sender marks its claims alive this often...
+    heartbeat: timedelta = timedelta(seconds=5)
+    # ... so a claim not marked for this long belongs to a sender that died: another one
+    # sends it (after checking Slack for it). Four missed heartbeats, so a busy database
+    # rarely makes a live sender lose a row; if it does, the claim's owner check and the
+    # lookup in Slack still keep the message single.
+    reclaim_after: timedelta = timedelta(seconds=20)
     # After a transient failure a row waits this long, doubled on each further failure.
     retry_delay: timedelta = timedelta(seconds=30)
     max_retry_delay: timedelta = timedelta(minutes=30)
@@ -49,6 +61,8 @@ class SendPolicy:
 @dataclass
 class SendStats:
     enqueued: int = 0
+    # Qualified, but said before the brand's max_age: stored without an alert.
+    held: int = 0
     sent: int = 0
     # Found already in Slack (an earlier attempt posted it) and recorded, not reposted.
     recovered: int = 0
@@ -78,17 +92,50 @@ def send_alerts(
     transport = transport or default_transport(settings)
     stop = stop or threading.Event()
     stats = SendStats()
-    stats.enqueued = outbox.enqueue(engine, config=config, settings=settings, now=clock())
-    reclaimed = outbox.reclaim_stale(engine, now=clock(), older_than=policy.reclaim_after)
-    if reclaimed:
-        log.warning("%d alerts were left mid-send by a stopped sender; checking Slack before resending", reclaimed)
-    pacer = _ChannelPacer(transport.min_interval)
-    while not stop.is_set():
-        rows = outbox.claim(engine, now=clock(), limit=policy.batch_size)
-        if not rows:
-            break
-        _send_batch(engine, transport, rows, pacer, stats, policy, stop, clock)
+    queued = outbox.enqueue(engine, config=config, settings=settings, now=clock())
+    stats.enqueued, stats.held = queued.alerts, queued.held
+    if queued.held:
+        log.info("%d older mentions stored without an alert (said before the brand's max_age)", queued.held)
+    sender = _Sender(engine, transport, stats, policy, stop, clock)
+    with _heartbeat(engine, sender.id, policy.heartbeat, clock):
+        while not stop.is_set():
+            reclaimed = outbox.reclaim_stale(engine, now=clock(), older_than=policy.reclaim_after)
+            if reclaimed:
+                log.warning(
+                    "taking over %d alerts of a sender that stopped; checking Slack before resending", reclaimed
+                )
+            rows = [
+                row
+                for channel in outbox.due_channels(engine, now=clock())
+                for row in outbox.claim(
+                    engine, now=clock(), limit=policy.batch_size, sender=sender.id, channel=channel
+                )
+            ]
+            if not rows:
+                break
+            sender.send_batch(rows)
     return stats
+
+
+@contextmanager
+def _heartbeat(engine: Engine, sender: str, every: timedelta, clock: Callable[[], datetime]) -> Iterator[None]:
+    """A thread that marks `sender`'s claims alive every `every` until the block ends."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(every.total_seconds()):
+            try:
+                outbox.heartbeat(engine, sender=sender, now=clock())
+            except Exception:  # a database hiccup: the next beat tries again
+                log.warning("alert sender heartbeat failed", exc_info=True)
+
+    thread = threading.Thread(target=beat, name="alert-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 class _ChannelPacer:
@@ -105,74 +152,78 @@ class _ChannelPacer:
         self._ready[channel] = time.monotonic() + self.interval
 
 
-def _send_batch(
-    engine: Engine,
-    transport: Transport,
-    rows: list[AlertOutbox],
-    pacer: _ChannelPacer,
-    stats: SendStats,
-    policy: SendPolicy,
-    stop: threading.Event,
-    clock: Callable[[], datetime],
-) -> None:
-    queues: dict[str, deque[AlertOutbox]] = {}
-    for row in rows:
-        queues.setdefault(row.channel, deque()).append(row)
-    while queues:
-        # The channel that may post soonest; among equals, the oldest row.
-        channel = min(queues, key=lambda c: (pacer.ready_at(c), queues[c][0].id or 0))
-        delay = pacer.ready_at(channel) - time.monotonic()
-        if delay > 0 and stop.wait(delay):
-            break
-        if stop.is_set():
-            break
-        row = queues[channel].popleft()
-        if not queues[channel]:
-            del queues[channel]
-        if _send_row(engine, transport, row, stats, policy, clock):
-            pacer.sent(channel)
-    for left in queues.values():  # stopped: hand the rest back untouched
-        for row in left:
-            assert row.id is not None
-            outbox.release(engine, row.id, at=clock())
+@dataclass
+class _Sender:
+    """One pass's sender: its id names its claims; it sends claimed rows, paced per channel."""
 
+    engine: Engine
+    transport: Transport
+    stats: SendStats
+    policy: SendPolicy
+    stop: threading.Event
+    clock: Callable[[], datetime]
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
-def _send_row(
-    engine: Engine,
-    transport: Transport,
-    row: AlertOutbox,
-    stats: SendStats,
-    policy: SendPolicy,
-    clock: Callable[[], datetime],
-) -> bool:
-    """Send one claimed row; True when a message went out to its channel (or was tried)."""
-    assert row.id is not None
-    with session_scope(engine) as session:
-        place = outbox.thread_place(session, row)
-        alert = None if place.wait else load_alert(session, row)
-    if alert is None:
-        outbox.release(engine, row.id, at=clock() + policy.thread_wait)
-        return False
-    if not outbox.start_attempt(engine, row.id, now=clock(), thread_ts=place.thread_ts):
-        log.warning("alert %s was taken over by another sender; leaving it to that one", row.id)
-        return False
-    try:
-        delivery = transport.deliver(row, alert, thread_ts=place.thread_ts)
-    except PermanentSendError as exc:
-        outbox.mark_failed(engine, row.id, reason=str(exc))
-        stats.failed += 1
-        stats.errors.append(f"alert {row.id} to {row.channel}: {exc}")
-        log.error(
-            "alert %s to %s failed for good: %s (see `mentionwatch alerts list --failed`)", row.id, row.channel, exc
-        )
+    def __post_init__(self) -> None:
+        self.pacer = _ChannelPacer(self.transport.min_interval)
+
+    def send_batch(self, rows: list[AlertOutbox]) -> None:
+        queues: dict[str, deque[AlertOutbox]] = {}
+        for row in rows:
+            queues.setdefault(row.channel, deque()).append(row)
+        pacer = self.pacer
+        while queues:
+            # The channel that may post soonest; among equals, the oldest row.
+            channel = min(queues, key=lambda c: (pacer.ready_at(c), queues[c][0].id or 0))
+            delay = pacer.ready_at(channel) - time.monotonic()
+            if delay > 0 and self.stop.wait(delay):
+                break
+            if self.stop.is_set():
+                break
+            row = queues[channel].popleft()
+            if not queues[channel]:
+                del queues[channel]
+            if self._send_row(row):
+                pacer.sent(channel)
+        for left in queues.values():  # stopped: hand the rest back untouched
+            for row in left:
+                assert row.id is not None
+                outbox.release(self.engine, row.id, sender=self.id, at=self.clock())
+
+    def _send_row(self, row: AlertOutbox) -> bool:
+        """Send one claimed row; True when a message went out to its channel (or was tried)."""
+        assert row.id is not None
+        engine, stats, clock = self.engine, self.stats, self.clock
+        with session_scope(engine) as session:
+            place = outbox.thread_place(session, row)
+            alert = None if place.wait else load_alert(session, row)
+        if alert is None:
+            outbox.release(engine, row.id, sender=self.id, at=clock() + self.policy.thread_wait)
+            return False
+        if not outbox.start_attempt(engine, row.id, sender=self.id, now=clock(), thread_ts=place.thread_ts):
+            log.warning("alert %s was taken over by another sender; leaving it to that one", row.id)
+            return False
+        try:
+            delivery = self.transport.deliver(row, alert, thread_ts=place.thread_ts)
+        except PermanentSendError as exc:
+            outbox.mark_failed(engine, row.id, sender=self.id, reason=str(exc))
+            stats.failed += 1
+            stats.errors.append(f"alert {row.id} to {row.channel}: {exc}")
+            log.error(
+                "alert %s to %s failed for good: %s (see `mentionwatch alerts list --failed`)",
+                row.id,
+                row.channel,
+                exc,
+            )
+            return True
+        except TransientSendError as exc:
+            wait = min(self.policy.retry_delay * 2**row.attempts, self.policy.max_retry_delay)
+            outbox.release(engine, row.id, sender=self.id, at=clock() + wait, reason=str(exc))
+            stats.retrying += 1
+            log.warning("alert %s to %s: %s; trying again in %s", row.id, row.channel, exc, wait)
+            return True
+        if not outbox.mark_sent(engine, row.id, sender=self.id, now=clock(), slack_ts=delivery.ts):
+            log.warning("alert %s was posted, but another sender took it over meanwhile", row.id)
+        stats.sent += 1
+        stats.recovered += delivery.recovered
         return True
-    except TransientSendError as exc:
-        wait = min(policy.retry_delay * 2**row.attempts, policy.max_retry_delay)
-        outbox.release(engine, row.id, at=clock() + wait, reason=str(exc))
-        stats.retrying += 1
-        log.warning("alert %s to %s: %s; trying again in %s", row.id, row.channel, exc, wait)
-        return True
-    outbox.mark_sent(engine, row.id, now=clock(), slack_ts=delivery.ts)
-    stats.sent += 1
-    stats.recovered += delivery.recovered
-    return True

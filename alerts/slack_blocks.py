@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from alerts.rules import rated_negative
 from alerts.view import Alert, MentionAlert, SpikeAlert
 
 EVENT_TYPE = "mentionwatch_alert"
@@ -68,9 +69,13 @@ def sentiment_text(alert: MentionAlert) -> str:
         return "not scored yet"
     if alert.prob_negative is None:
         return alert.label
+    if alert.stars is not None:
+        # Judged with its stars, as the rules do: a 3-star "good, but..." is no near-certain negative.
+        judged = rated_negative(alert.prob_negative, alert.stars)
+        return f"negative {judged:.0%} with the stars (text alone: {alert.label}, negative {alert.prob_negative:.0%})"
     if alert.label == "negative":
         return f"negative ({alert.prob_negative:.0%} confidence)"
-    # Alerted on its stars while the model read it otherwise: show both.
+    # Alerted for its critical words while the model read it otherwise: show both.
     return f"{alert.label} (negative {alert.prob_negative:.0%})"
 
 
@@ -84,8 +89,8 @@ def _field(label: str, value: str) -> dict[str, str]:
 
 
 def mention_message(alert: MentionAlert) -> SlackMessage:
-    urgent = "🚨 Urgent: " if alert.urgent else ""
-    header = trim(f"{urgent}Negative mention of {alert.brand} on {alert.source}", _HEADER_LIMIT)
+    title = ("🚨 Urgent: " if alert.urgent else "") + alert.headline
+    header = trim(title, _HEADER_LIMIT)
     author = escape(trim(alert.author, 100)) if alert.author else "unknown"
     body = escape(trim(alert.text, TEXT_LIMIT))
     if alert.title:
@@ -106,6 +111,8 @@ def mention_message(alert: MentionAlert) -> SlackMessage:
         {"type": "section", "text": {"type": "mrkdwn", "text": body or "_(no text)_"}},
     ]
     context = []
+    if alert.thread_note:
+        context.append(escape(alert.thread_note))
     if alert.critical_words:
         context.append("Critical words: " + ", ".join(f"*{escape(w)}*" for w in alert.critical_words))
     if alert.reasons:
@@ -125,7 +132,7 @@ def mention_message(alert: MentionAlert) -> SlackMessage:
         }
     )
     # The notification's text: what phones and the sidebar show.
-    text = escape(trim(f"{urgent}Negative mention of {alert.brand} on {alert.source}: {alert.text}", 300))
+    text = escape(trim(f"{title}: {alert.text}", 300))
     return SlackMessage(text=text, blocks=blocks, metadata=metadata(alert.outbox_id, alert.mention_id, alert.brand))
 
 

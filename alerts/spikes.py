@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, func, select
 
 from mentionwatch.config import SpikeRules
-from store.derived import happened_at
-from store.models import AlertOutbox, Mention
+from store.derived import happened_at, said_at
+from store.models import AlertOutbox, Mention, OutboxStatus
 
 MENTION_KIND = "mention"
 SPIKE_KIND = "spike"
@@ -82,14 +82,18 @@ def hourly_counts(times: Sequence[datetime], *, start: datetime, end: datetime, 
 
 def happened_recently(mention: Mention, *, now: datetime, rule: SpikeRule) -> bool:
     """Whether a mention was said (published, else found) within the spike window."""
-    return (mention.published_at or mention.fetched_at) > now - rule.window
+    return said_at(mention) > now - rule.window
 
 
 def check_volume(session: Session, *, brand_id: int, now: datetime, adding: int, rule: SpikeRule) -> SpikeCheck:
     """The spike check for a brand about to queue `adding` more alerts about recent mentions."""
     recent_start = now - rule.window
     baseline_start = recent_start - rule.baseline
-    kind_and_brand = (col(AlertOutbox.brand_id) == brand_id, col(AlertOutbox.kind) == MENTION_KIND)
+    kind_and_brand = (
+        col(AlertOutbox.brand_id) == brand_id,
+        col(AlertOutbox.kind) == MENTION_KIND,
+        col(AlertOutbox.status) != OutboxStatus.held,  # old news, never posted
+    )
     # Only mentions that also happened in the window count: a first crawl that backfills
     # weeks of old reviews is not a storm.
     recent = session.exec(

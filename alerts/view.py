@@ -44,6 +44,30 @@ class MentionAlert:
     reasons: tuple[str, ...]
     critical_words: tuple[str, ...]
     urgent: bool
+    # False when only its critical words made it alert (a neutral news item, a 5-star review).
+    negative: bool = True
+    # The alert whose Slack thread this one goes into, and that alert's kind (see `thread_note`).
+    thread_parent: int | None = None
+    thread_parent_kind: str | None = None
+
+    @property
+    def thread_note(self) -> str | None:
+        """Why the alert is in another alert's thread, said so that a reader who sees
+        "in the thread of alert #10" in Slack or on the console knows what that means."""
+        if self.thread_parent is None:
+            return None
+        if self.thread_parent_kind == SPIKE_KIND:
+            why = "it is one of the mentions of the spike that alert reports"
+            why += " (they all go there, so the channel stays readable)"
+        else:
+            why = "it replies in the forum thread or post that alert is about"
+        return f"In the thread of alert #{self.thread_parent}: {why}."
+
+    @property
+    def headline(self) -> str:
+        """What the message's title says it is (Slack and the console mark urgency their own way)."""
+        what = "Negative mention" if self.negative else "Mention"
+        return f"{what} of {self.brand} on {self.source}"
 
     @property
     def when(self) -> datetime:
@@ -95,6 +119,7 @@ def load_alert(session: Session, row: AlertOutbox) -> Alert:
         raise LookupError(f"outbox row {row.id}: no mention {row.mention_id}")
     mention, source, score = found
     assert mention.id is not None
+    parent = session.get(AlertOutbox, payload["parent_id"]) if payload.get("parent_id") else None
     return MentionAlert(
         outbox_id=row.id,
         mention_id=mention.id,
@@ -118,4 +143,8 @@ def load_alert(session: Session, row: AlertOutbox) -> Alert:
         reasons=tuple(payload.get("reasons", ())),
         critical_words=tuple(payload.get("critical_words", ())),
         urgent=row.urgent,
+        # Queued for its critical words before the model read it as negative: it is now.
+        negative=bool(payload.get("negative", True)) or (score is not None and score.effective_label == "negative"),
+        thread_parent=parent.id if parent else None,
+        thread_parent_kind=parent.kind if parent else None,
     )

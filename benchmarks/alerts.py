@@ -13,10 +13,13 @@ on a SQLite file in WAL mode as in production.
 2. Throughput against Slack's limit of about one message a second per channel, which the
    fake enforces (a closer post gets 429). Two ways:
    - naive: one message a second overall, which keeps under the limit the simple way;
-   - per-channel pacing (the sender): each channel paced alone, channels taken in turn.
+   - per-channel pacing (the sender): each channel paced alone, channels taken in turn,
+     with the sender's claim batch (5 rows of each channel, so a killed sender holds few
+     alerts) and with 50 rows of each channel.
 
     python -m benchmarks.alerts                  # the built-in sentiment model scores
     python -m benchmarks.alerts --samples 4 --classifier stand-in
+    python -m benchmarks.alerts --throughput-only
 
 `--classifier stand-in` scores every text negative at once (when the built-in model is not
 built here): it measures the pipeline's waits without the model's few milliseconds.
@@ -175,10 +178,12 @@ class GloballyPaced:
             self._last = time.monotonic()
 
 
-def throughput_run(folder: Path, *, channels: int, per_channel: int, naive: bool) -> tuple[float, int, int]:
+def throughput_run(
+    folder: Path, *, channels: int, per_channel: int, naive: bool, batch_size: int
+) -> tuple[float, int, int]:
     """Seconds to send `channels` x `per_channel` alerts, messages posted, 429s got."""
     config = config_for(channels)
-    engine, url = fresh_store(folder, f"throughput-{channels}-{'naive' if naive else 'paced'}", config)
+    engine, url = fresh_store(folder, f"throughput-{channels}-{'naive' if naive else 'paced'}-{batch_size}", config)
     for brand in range(channels):
         for n in range(per_channel):
             store_mention(engine, brand * 1000 + n, brand=brand, stars=1)
@@ -188,7 +193,8 @@ def throughput_run(folder: Path, *, channels: int, per_channel: int, naive: bool
         transport = SlackTransport(make_client(settings, timeout=10), min_interval=0.0 if naive else 1.0)
         chosen = GloballyPaced(transport) if naive else transport
         start = time.perf_counter()
-        stats = send_alerts(engine, settings, config, transport=chosen, policy=SendPolicy())  # type: ignore[arg-type]
+        policy = SendPolicy(batch_size=batch_size)
+        stats = send_alerts(engine, settings, config, transport=chosen, policy=policy)  # type: ignore[arg-type]
         seconds = time.perf_counter() - start
         posted, limited = len(slack.messages()), slack.rate_limited
     engine.dispose()
@@ -202,6 +208,7 @@ def main() -> None:
     parser.add_argument("--per-channel", type=int, default=8, help="alerts per channel in the throughput runs")
     parser.add_argument("--classifier", choices=["builtin", "stand-in"], default="builtin")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--throughput-only", action="store_true", help="skip the latency runs (minutes)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="mw-bench-alerts-") as tmp:
@@ -209,7 +216,7 @@ def main() -> None:
         latency = Table(title="stored -> Slack message, default intervals (score 20 s, alerts 15 s), seconds")
         for column in ("pipeline", "mention", "n", "median", "mean", "max", "goal"):
             latency.add_column(column, justify="right" if column not in ("pipeline", "mention") else "left")
-        for chained in (False, True):
+        for chained in () if args.throughput_only else (False, True):
             runs = latency_run(
                 folder, chained=chained, samples=args.samples, classifier=args.classifier, seed=args.seed
             )
@@ -223,18 +230,21 @@ def main() -> None:
                     f"{max(seconds):.1f}",
                     "< 60" if max(seconds) < 60 else "MISSED 60",
                 )
-        console.print(latency)
+        if latency.rows:
+            console.print(latency)
 
         throughput = Table(title=f"throughput, {args.per_channel} alerts per channel, fake Slack limit 1 msg/s/channel")
-        for column in ("sender", "channels", "messages", "seconds", "msg/s", "429s"):
+        for column in ("sender", "claimed/channel", "channels", "messages", "seconds", "msg/s", "429s"):
             throughput.add_column(column, justify="left" if column == "sender" else "right")
+        batch = SendPolicy().batch_size
         for channels in (1, 3, 6):
-            for naive in (True, False):
+            for naive, batch_size in ((True, batch), (False, batch), (False, 50)):
                 seconds, posted, limited = throughput_run(
-                    folder, channels=channels, per_channel=args.per_channel, naive=naive
+                    folder, channels=channels, per_channel=args.per_channel, naive=naive, batch_size=batch_size
                 )
                 throughput.add_row(
                     "naive (1 msg/s overall)" if naive else "per-channel pacing",
+                    str(batch_size),
                     str(channels),
                     str(posted),
                     f"{seconds:.1f}",

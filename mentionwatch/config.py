@@ -77,6 +77,20 @@ class AlertRules(_Strict):
     critical_words: list[str] = []
     enabled: bool = True
     spikes: SpikeRules = SpikeRules()
+    # Only mentions said within this alert: a new source's first crawl brings years of
+    # old reviews, which are stored and counted but are not news. An undated mention
+    # counts from when it was found.
+    max_age: str = "3d"
+
+    @field_validator("max_age")
+    @classmethod
+    def _valid_max_age(cls, value: str) -> str:
+        parse_interval(value)
+        return value
+
+    @property
+    def max_age_delta(self) -> timedelta:
+        return parse_interval(self.max_age)
 
 
 class Brand(_Strict):

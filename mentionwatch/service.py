@@ -1,7 +1,7 @@
 """`mentionwatch run`: the long-running service that schedules every area's job.
 
 Each job is a plain function of its dependencies (`run_crawl`, `send_alerts`,
-`send_digest`, ...) that the command line and the tests call the same way; this module
+`send_weekly_digests`, ...) that the command line and the tests call the same way; this module
 only decides when they run. APScheduler's BackgroundScheduler runs them with one
 instance at a time per job, runs that were missed while a job was busy coalesced into
 one, and a grace period for late runs. A job that raises is logged and runs again at its
@@ -30,7 +30,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
-from alerts.digest import IsoWeek, send_digest
+from alerts.digest import send_weekly_digests
 from alerts.sender import send_alerts
 from crawlers.runner import run_crawl
 from mentionwatch.config import Brand, Config, parse_interval
@@ -42,9 +42,8 @@ log = logging.getLogger(__name__)
 
 # Late runs (the machine slept, a long job held the pool) still run within this.
 MISFIRE_GRACE = timedelta(minutes=5)
-# A Monday 08:00 digest still goes out if the service was down until the morning's end.
-DIGEST_MISFIRE_GRACE = timedelta(hours=12)
-DIGEST_CRON = {"day_of_week": "mon", "hour": 8, "minute": 0}
+# Every hour on the hour in the brand's zone: the Monday 07:00 digest, and its retries.
+DIGEST_CRON = {"minute": 0}
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,6 @@ class ServiceJob:
     func: Callable[[], Counts]
     trigger: BaseTrigger
     run_at_start: bool = True
-    misfire_grace: timedelta = MISFIRE_GRACE
     # The job that uses this one's output: woken at once when this one did something,
     # so a new mention goes crawl -> score -> Slack without waiting out each interval.
     wakes: str | None = None
@@ -112,7 +110,7 @@ class Service:
                 job.trigger,
                 id=job.id,
                 name=job.id,
-                misfire_grace_time=int(job.misfire_grace.total_seconds()),
+                misfire_grace_time=int(MISFIRE_GRACE.total_seconds()),
                 next_run_time=utcnow() if job.run_at_start else None,
             )
         self.scheduler.add_job(self.health.log_line, IntervalTrigger(seconds=health_interval), id="health")
@@ -198,7 +196,12 @@ def score_job(engine: Engine, settings: Settings, config: Config) -> ServiceJob:
 
 
 def digest_jobs(engine: Engine, settings: Settings, config: Config) -> list[ServiceJob]:
-    """Each brand's digest of the last complete week, Monday 08:00 in the brand's zone."""
+    """Each brand's digest of the last complete week, from Monday 07:00 in the brand's zone.
+
+    The job runs every hour (and at start): `send_weekly_digests` mails a week once, so
+    the hours after a sent digest do nothing, and a digest that failed (the mail server
+    down) is tried again each hour until it goes out or the next week's digest is due.
+    """
     if settings.smtp_host is None:
         if any(b.digest_recipients for b in config.brands):
             log.warning("weekly digests are not scheduled: set MENTIONWATCH_SMTP_HOST to mail them")
@@ -209,13 +212,13 @@ def digest_jobs(engine: Engine, settings: Settings, config: Config) -> list[Serv
             continue
 
         def run(brand: Brand = brand) -> Counts:
-            send_digest(engine, settings, brand, IsoWeek.last_complete(brand.tz))
-            return Counts()
+            if send_weekly_digests(engine, settings, [brand]):
+                return Counts()
+            log.warning("the %s digest is tried again at the next full hour", brand.name)
+            return Counts(failed=1)
 
         trigger = CronTrigger(**DIGEST_CRON, timezone=brand.tz)
-        jobs.append(
-            ServiceJob(f"digest-{brand.name}", run, trigger, run_at_start=False, misfire_grace=DIGEST_MISFIRE_GRACE)
-        )
+        jobs.append(ServiceJob(f"digest-{brand.name}", run, trigger))
     return jobs
 
 

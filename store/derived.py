@@ -22,6 +22,11 @@ def happened_at() -> ColumnElement[datetime]:
     return func.coalesce(col(Mention.published_at), col(Mention.fetched_at))
 
 
+def said_at(mention: Mention) -> datetime:
+    """happened_at for one loaded mention (the Python twin)."""
+    return mention.published_at or mention.fetched_at
+
+
 def effective_label() -> ColumnElement[str]:
     """The label that counts: a person's correction wins over the model."""
     return func.coalesce(col(SentimentScore.manual_label), col(SentimentScore.label))

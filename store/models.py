@@ -44,6 +44,8 @@ class OutboxStatus(StrEnum):
     sending = "sending"
     sent = "sent"
     failed = "failed"
+    # Qualified, but said before the brand's alert max_age: kept so it is decided once.
+    held = "held"
 
 
 class Brand(SQLModel, table=True):
@@ -166,7 +168,10 @@ class AlertOutbox(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime = _utc_now_column()
     next_attempt_at: datetime | None = _utc_column()
+    # Set when claimed and kept fresh by the claiming sender's heartbeat while it works.
     claimed_at: datetime | None = _utc_column()
+    # The claiming sender's random id: a sender changes only rows it still holds.
+    claimed_by: str | None = None
     sent_at: datetime | None = _utc_column()
     slack_ts: str | None = None
     # The Slack thread this message belongs to (a spike alert or an earlier alert in the same thread).

@@ -67,7 +67,8 @@ def send_digest(
         id_ = brand_id(session, brand)
         earlier = _logged(session, id_, week)
     if earlier is not None and not force:
-        log.info("digest for %s %s was sent at %s; not sending again", brand.name, week, earlier.sent_at)
+        # Debug: the service asks every hour.
+        log.debug("digest for %s %s was sent at %s; not sending again", brand.name, week, earlier.sent_at)
         return DigestResult(brand.name, week, False, tuple(earlier.recipients.split(", ")), earlier.sent_at)
     digest = build_digest(engine, brand, week, now=now)
     message_id = None if force else digest_message_id(settings.digest_from, brand_id=id_, week=week)
@@ -100,9 +101,10 @@ def send_weekly_digests(
 ) -> list[DigestResult]:
     """The scheduler's job: mail every brand's last complete week once it is `after` old.
 
-    Safe to run as often as you like (hourly, say): weeks already sent are skipped.
-    Brands without digest_recipients are left out; one brand's failure is logged and
-    does not keep the others from being sent.
+    Safe to run as often as you like (the service runs it hourly, so a failed digest is
+    retried until it goes out or the next week's is due): weeks already sent are
+    skipped. Brands without digest_recipients are left out; one brand's failure is
+    logged, left out of the results, and does not keep the others from being sent.
     """
     moment = now or datetime.now(UTC)
     results = []

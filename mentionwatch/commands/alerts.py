@@ -62,8 +62,9 @@ def send(
     reclaim_after: Annotated[
         int,
         typer.Option(
-            help="Seconds after which an alert left mid-send by a stopped sender is sent again (after "
-            "checking Slack for it). 0 after a crash, when no other sender is running.",
+            help="Seconds without a heartbeat after which another sender's claimed alert is taken over "
+            "(and looked up in Slack before it is posted). 0 takes every claim at once: only when no other "
+            "sender is running.",
             min=0,
         ),
     ] = int(SendPolicy().reclaim_after.total_seconds()),
@@ -83,6 +84,8 @@ def send(
         f"queued {stats.enqueued}, sent {stats.sent} ({stats.recovered} found already posted), "
         f"failed {stats.failed}, to retry {stats.retrying}"
     )
+    if stats.held:
+        console.print(f"{stats.held} older mentions stored without an alert (said before the brand's max_age)")
     if stats.failed:
         for error in stats.errors:
             console.print(f"[red]{error}[/]", highlight=False)

@@ -120,6 +120,36 @@ def test_fault_a_sender_killed_between_posting_and_recording_loses_and_doubles_n
     assert "sent 5 (1 found already posted)" in second.output
 
 
+@pytest.mark.slow  # two CLI start-ups and the wait for the dead sender's heartbeat to go stale
+def test_fault_run_restarted_after_a_sigkill_mid_send_posts_the_claimed_alerts_within_a_minute_once(
+    world: World, tmp_path: Path
+) -> None:
+    ids = [add_mention(world.engine, brand=brand) for brand in ("Acme", "Globex", "Initech") for _ in range(3)]
+    world.slack.inject("chat.postMessage", None, None, None, None, Fault.hold())
+    env = child_env(world, tmp_path, sources=False)
+    env["MENTIONWATCH_SENTIMENT_MODEL"] = str(tmp_path / "no-such-model")  # nothing to score here
+
+    with child(["alerts", "send"], env) as crashed:
+        crashed.wait_for(world.slack.held.is_set)
+        os.kill(crashed.process.pid, signal.SIGKILL)
+        assert crashed.finish() == -signal.SIGKILL
+    world.slack.release()
+    assert statuses(world)[OutboxStatus.sending] == 5  # claimed by the dead sender, one of them posted
+
+    restarted_at = time.monotonic()
+    with child(["run"], env) as service:
+        service.wait_for(lambda: statuses(world) == Counter({OutboxStatus.sent: 9}), timeout=90)
+        took = time.monotonic() - restarted_at
+        service.process.send_signal(signal.SIGTERM)
+        assert service.finish(timeout=60) == 0, service.output
+
+    assert took < 60, f"the claimed alerts went out {took:.0f} s after the restart"
+    assert posted_mention_ids(world.slack) == Counter({i: 1 for i in ids})
+    # All five, at once or in two goes (the row whose post started was marked later).
+    taken = re.findall(r"taking over (\d+) alerts of a sender that stopped", " ".join(service.output.split()))
+    assert sum(map(int, taken)) == 5, service.output
+
+
 @pytest.mark.slow  # a CLI start-up
 def test_run_alerts_survives_a_failing_job_and_stops_cleanly_on_sigterm(world: World, tmp_path: Path) -> None:
     add_mention(world.engine, text="Zepsuty czajnik, nie polecam", language="pl")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from alerts.rules import BrandRules, MentionFacts, critical_word_query
+from alerts.rules import BrandRules, MentionFacts, critical_word_query, rated_negative
 from mentionwatch.config import AlertRules
 from store.ratings import stars as rating_stars
 
@@ -38,10 +38,30 @@ def test_negative_probability_at_or_above_the_threshold_alerts() -> None:
 
 def test_a_low_star_rating_alerts_on_its_own_even_unscored() -> None:
     verdict = RULES.evaluate(facts(rating=3, rating_best=10, rating_worst=1))
-    assert verdict is not None and verdict.reasons == ("rated 1.9 of 5",)
+    assert verdict is not None and verdict.reasons == ("rated 1.9 of 5",) and verdict.negative
     assert RULES.evaluate(facts(rating=4, rating_best=10, rating_worst=1)) is None
     assert RULES.evaluate(facts(rating=3, rating_best=5)) is None
     assert BrandRules(AlertRules(max_rating=None)).evaluate(facts(rating=1)) is None
+
+
+@pytest.mark.parametrize("rating", [4, 5, 8.5])
+def test_four_or_five_stars_never_alert_on_the_text_alone(rating: float) -> None:
+    best = 10 if rating > 5 else 5
+    assert RULES.evaluate(facts(rating=rating, rating_best=best, prob_negative=0.99, label="negative")) is None
+    verdict = RULES.evaluate(facts(rating=rating, rating_best=best, prob_negative=0.99, text="Recall notice"))
+    assert verdict is not None and verdict.urgent and verdict.reasons == ("critical words: recall",)
+
+
+def test_a_rated_text_is_judged_with_its_stars() -> None:
+    # "Good, but the delivery was late" with 3 stars: the model's 97% is not a near-certain negative.
+    assert rated_negative(0.97, 3.0) == pytest.approx(0.735)
+    assert rated_negative(0.97, None) == 0.97
+    strict = BrandRules(AlertRules(min_negative=0.8, max_rating=2))
+    assert strict.evaluate(facts(rating=3, prob_negative=0.97)) is None
+    assert strict.evaluate(facts(prob_negative=0.97)) is not None  # the same text, unrated
+    verdict = RULES.evaluate(facts(rating=3, prob_negative=0.97))
+    assert verdict is not None and verdict.reasons == ("negative 74% with 3.0 of 5",)
+    assert RULES.evaluate(facts(rating=3, prob_negative=0.65)) is None  # 57% with its stars
 
 
 def test_a_manual_relabel_wins_over_the_model_and_the_stars() -> None:
@@ -79,8 +99,13 @@ def test_critical_words_match_case_diacritics_and_inflection_insensitively_and_m
     assert verdict is not None and verdict.critical_words == found and verdict.urgent == bool(found)
 
 
-def test_critical_words_alone_do_not_alert() -> None:
-    assert RULES.evaluate(facts(text="Product recall announced", prob_negative=0.1)) is None
+def test_critical_words_alert_on_their_own_as_urgent_whatever_the_sentiment() -> None:
+    text = "Zefir recalls Z300 espresso machines over scalding risk"
+    for sentiment in ({"prob_negative": 0.1, "label": "neutral"}, {}, {"manual_label": "positive"}):
+        verdict = RULES.evaluate(facts(text=text, **sentiment))
+        assert verdict is not None and verdict.urgent and not verdict.negative
+        assert verdict.reasons == ("critical words: recall",)
+    assert RULES.evaluate(facts(text="Product launch announced", prob_negative=0.1)) is None
 
 
 def test_a_trailing_star_is_the_users_own_prefix() -> None:

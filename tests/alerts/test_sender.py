@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import threading
+import time
 from collections import Counter
 from datetime import timedelta
 
@@ -59,7 +61,14 @@ def test_each_negative_mention_is_posted_once_with_what_is_needed_to_answer(worl
         "event_payload": {"outbox_id": 1, "mention_id": bad, "brand": "Acme"},
     }
     fields = " ".join(f["text"] for f in message.blocks[1]["fields"])
-    for expected in ("acme-reviews (trustpilot)", "customer", "★☆☆☆☆ 1/5", "negative (93% confidence)", "en", "<!date^"):
+    for expected in (
+        "acme-reviews (trustpilot)",
+        "customer",
+        "★☆☆☆☆ 1/5",
+        "negative 97% with the stars (text alone: negative, negative 93%)",
+        "en",
+        "<!date^",
+    ):
         assert expected in fields
     assert "The parcel never came &amp; support &lt;ignores&gt; me" in message.blocks[2]["text"]["text"]
     buttons = {b["action_id"]: b for b in message.blocks[-1]["elements"]}
@@ -122,8 +131,8 @@ def test_fault_crash_after_posting_is_recorded_on_restart_without_a_second_post(
     first, second = add_mention(world.engine), add_mention(world.engine)
     transport = fast_transport(world.settings)
     send_alerts(world.engine, world.settings, world.config, transport=transport, policy=SendPolicy(batch_size=0))
-    (row, _) = claim(world.engine, now=utcnow(), limit=2)
-    assert row.id is not None and start_attempt(world.engine, row.id, now=utcnow(), thread_ts=None)
+    (row, _) = claim(world.engine, now=utcnow(), limit=2, sender="crashed")
+    assert row.id is not None and start_attempt(world.engine, row.id, sender="crashed", now=utcnow(), thread_ts=None)
     with session_scope(world.engine) as session:
         transport.deliver(row, load_alert(session, row), thread_ts=None)  # posted, never recorded
 
@@ -201,3 +210,26 @@ def test_without_a_token_alerts_print_to_the_console_and_are_not_repeated(world:
     assert "Negative mention of Acme on acme-reviews" in output and "Oszustwo! Paczka nie dotarła." in output
     assert "★☆☆☆☆ 2/10" in output
     assert world.slack.calls == []
+
+
+def test_fault_a_slow_post_keeps_its_claim_alive_so_a_second_sender_leaves_it_alone(world: World) -> None:
+    mention = add_mention(world.engine)
+    world.slack.inject("chat.postMessage", Fault.hold())  # posted, and the answer held
+    quick = SendPolicy(heartbeat=timedelta(seconds=0.05), reclaim_after=timedelta(seconds=0.3))
+    results: list[SendStats] = []
+
+    def send() -> SendStats:
+        transport = fast_transport(world.settings, timeout=5)
+        return send_alerts(world.engine, world.settings, world.config, transport=transport, policy=quick)
+
+    first = threading.Thread(target=lambda: results.append(send()))
+    first.start()
+    assert world.slack.held.wait(10)
+    time.sleep(0.6)  # twice reclaim_after: only the heartbeat keeps the claim
+    second = send()
+    world.slack.release()
+    first.join(10)
+
+    assert (second.sent, results[0].sent) == (0, 1)
+    assert posted_mention_ids(world.slack) == Counter({mention: 1})
+    assert world.slack.calls_to("conversations.history") == []  # nobody had to look

@@ -6,11 +6,24 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.engine import Engine
+from sqlmodel import select
 
-from mentionwatch.service import Counts, Service, ServiceJob
+import tests.digest.smtp_server as smtp_server_module
+from mentionwatch.config import parse_config
+from mentionwatch.service import Counts, Service, ServiceJob, digest_jobs
+from mentionwatch.settings import Settings
+from store.db import session_scope
+from store.models import DigestLog
+from tests.alerts.conftest import sync
+from tests.digest.smtp_server import smtp_server
 
 
 class FakeJob:
@@ -111,3 +124,35 @@ def test_stop_waits_for_the_running_job_to_finish() -> None:
     run_for(service, 0.3)
 
     assert long.runs == 1 and long.running == 0
+
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+
+
+def test_a_failed_digest_is_retried_every_hour_from_monday_seven_until_it_is_sent(
+    sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = parse_config(
+        '[[brands]]\nname = "Acme"\ntimezone = "Europe/Warsaw"\ndigest_recipients = ["cx@acme.example"]\n'
+    )
+    sync(sqlite_engine, config)
+    port = smtp_server_module._free_port()
+    monkeypatch.setattr(smtp_server_module, "_free_port", lambda: port)  # the server comes back on the same port
+    settings = Settings(smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False)
+    (job,) = digest_jobs(sqlite_engine, settings, config)
+    monday = datetime(2026, 11, 23, tzinfo=WARSAW)
+
+    # On time: the job's hours in the brand's zone, Monday 07:00 the first with a week due.
+    fire = job.trigger.get_next_fire_time(None, monday + timedelta(hours=6, minutes=30))
+    assert fire == monday + timedelta(hours=7)
+    assert job.trigger.get_next_fire_time(fire, fire + timedelta(seconds=1)) == monday + timedelta(hours=8)
+    with time_machine.travel(monday + timedelta(hours=7), tick=False):
+        assert job.func() == Counts(failed=1)  # the mail server is down
+    assert "the Acme digest is tried again at the next full hour" in caplog.text
+    with smtp_server(tmp_path) as server, time_machine.travel(monday + timedelta(hours=8), tick=True):
+        assert job.func() == Counts()
+        assert job.func() == Counts()  # the next hours: sent once
+    (mail,) = server.received
+    assert "week 47" in str(mail.message["Subject"])
+    with session_scope(sqlite_engine) as session:
+        assert [row.week for row in session.exec(select(DigestLog))] == ["2026-W47"]

@@ -76,7 +76,9 @@ def test_a_storm_of_200_negatives_in_10_minutes_gives_one_spike_alert_and_a_thre
 def test_a_first_crawl_backfilling_old_negatives_is_no_storm(world: World) -> None:
     now = utcnow()
     ids = [
-        add_mention(world.engine, text=f"Old complaint {i}", fetched_at=now, published_at=now - timedelta(days=2, hours=i))
+        add_mention(
+            world.engine, text=f"Old complaint {i}", fetched_at=now, published_at=now - timedelta(days=2, minutes=30 * i)
+        )
         for i in range(30)
     ]
     _send_at(world, now)
