@@ -20,6 +20,7 @@ from parsel import Selector, SelectorList
 from scrapy.http import Request, Response, TextResponse
 
 from crawlers.items import MentionItem
+from crawlers.sources import SourceKind, SourceOptions
 from crawlers.spiders.base import MentionSpider
 from crawlers.urls import strip_params
 
@@ -117,3 +118,6 @@ class PhpbbSpider(MentionSpider):
             date_languages=languages,
             thread_url=thread_url,
         )
+
+
+KIND = SourceKind("phpbb", SourceOptions, PhpbbSpider, reads=frozenset({"urls"}))

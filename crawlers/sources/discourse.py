@@ -21,6 +21,7 @@ from parsel import Selector
 from scrapy.http import Request, Response
 
 from crawlers.items import MentionItem
+from crawlers.sources import SourceKind, SourceOptions
 from crawlers.spiders.base import JsonApiSpider, dig
 
 _TOPIC_PATH = re.compile(r"/t/(?:[^/]+/)?(\d+)")
@@ -148,3 +149,6 @@ class DiscourseSpider(JsonApiSpider):
                 topic = _TOPIC_PATH.search(str(dig(result, "url", default="")))
                 if topic:
                     yield self.request(self.api_url(f"/t/{topic.group(1)}.json"), self.parse)
+
+
+KIND = SourceKind("discourse", SourceOptions, DiscourseSpider, reads=frozenset({"urls", "search"}))
