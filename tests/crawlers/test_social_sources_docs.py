@@ -24,6 +24,7 @@ FIRST_PATHS = {
     "stackexchange": "/2.3/search/advanced",
     "googleplay": "/_/PlayStoreUi/data/batchexecute",
     "youtube": "/youtube/v3/commentThreads",
+    "telegram": "/s/acme_news",
 }
 
 
