@@ -32,6 +32,11 @@ REGULAR = 1
 POSTS_PER_REQUEST = 20
 
 
+def _post_id(post: Any) -> int | None:
+    post_id = dig(post, "id")
+    return post_id if isinstance(post_id, int) else None
+
+
 def cooked_without_quotes(cooked: str) -> str:
     selector = Selector(text=f"<div>{cooked}</div>")
     for quoted in selector.css(QUOTES):
@@ -128,10 +133,11 @@ class DiscourseSpider(JsonApiSpider):
         if not isinstance(posts, list):
             self.problem(response, "latest_posts is not a list")
             return
-        fresh = [p for p in posts if isinstance(dig(p, "id"), int) and not self.mark().is_known(p["id"])]
+        fresh, met_known = self.fresh(posts, _post_id)
         yield from self.posts(response, fresh, {})
-        if fresh and len(fresh) == len(posts):
-            oldest = min(p["id"] for p in fresh)
+        ids = [post_id for post in fresh if (post_id := _post_id(post)) is not None]
+        if ids and not met_known:
+            oldest = min(ids)
             request = self.follow_page(response, self.api_url(f"/posts.json?before={oldest}"), self.parse)
             if request is not None:
                 yield request
