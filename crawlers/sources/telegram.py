@@ -8,8 +8,8 @@ before; paging back stops at the first page that holds a message the last run sa
 
 One mention per message that has text (or a poll question): its permalink
 `https://t.me/<channel>/<id>` from `data-post` (whatever host served the page), the
-channel as thread, the author signature or else the channel's name, and the time.
-Service messages ("Channel created") and media without a caption
+channel as thread, the author signature or else the channel's name, the time and the
+view count ("37.2K" is 37,200). Service messages ("Channel created") and media without a caption
 are no mentions. Channels are not about the brand: items are matched by its query.
 """
 
@@ -33,8 +33,17 @@ if TYPE_CHECKING:
 PERMALINK = "https://t.me/{}"
 _CHANNEL_PAGE = re.compile(r"^/s/([A-Za-z0-9_]{3,})/?$")
 _POST = re.compile(r"^([A-Za-z0-9_]+)/(\d+)$")
+_VIEWS = re.compile(r"^(\d+(?:\.\d+)?)([KM]?)$")
 # The message's own text: a direct child of the bubble (a reply's quote holds another).
 TEXT = "div.tgme_widget_message_bubble > div.tgme_widget_message_text"
+
+
+def view_count(printed: str | None) -> int | None:
+    """Telegram's view counter ("842", "37.2K", "1.1M") as a number; None when absent."""
+    found = _VIEWS.match((printed or "").strip().upper())
+    if found is None:
+        return None
+    return round(float(found.group(1)) * {"": 1, "K": 1_000, "M": 1_000_000}[found.group(2)])
 
 
 class TelegramSpider(MentionSpider):
@@ -82,6 +91,7 @@ class TelegramSpider(MentionSpider):
             author=(signature or name or channel).strip(),
             published=message.css(".tgme_widget_message_date time::attr(datetime)").get(),
             thread_url=PERMALINK.format(channel),
+            views=view_count(message.css(".tgme_widget_message_views::text").get()),
         )
 
 

@@ -62,12 +62,17 @@ class Author(ApiModel):
     name: str | None = None
 
 
+class Counter(ApiModel):
+    count: int
+
+
 class Post(ApiModel):
     id: int
     owner_id: int
     from_id: int | None = None
     date: UtcTime
     text: str = ""
+    views: Counter | None = None
 
 
 class Comment(ApiModel):
@@ -126,6 +131,7 @@ def parse_search(body: bytes | str) -> Page:
                 external_id=f"{post.owner_id}_{post.id}",
                 author=authors.get(post.from_id or post.owner_id),
                 published=post.date,
+                views=post.views.count if post.views else None,
             )
 
     mentions, skipped = read_each(reply.items, Post, mention)

@@ -36,7 +36,8 @@ def test_channel_pages_back_to_the_cursor_and_matches_the_brand(settings: Settin
     assert sorted(mentions) == ["zamowko_fans/102", "zamowko_fans/103", "zamowko_fans/106", "zamowko_fans/107"]
     complaint = mentions["zamowko_fans/103"]
     assert (complaint.url, complaint.thread_url) == ("https://t.me/zamowko_fans/103", "https://t.me/zamowko_fans")
-    assert (complaint.author, complaint.language) == ("Ольга", "ru")
+    assert (complaint.author, complaint.language, complaint.views) == ("Ольга", "ru", 842)
+    assert mentions["zamowko_fans/106"].views == 3400
     assert complaint.text == "Курьер Zamówko опоздал на три часа, а мороженое растаяло. Позор."
     assert complaint.published_at is not None and complaint.published_at.isoformat().startswith("2026-11-19T12:30:00")
     reply = mentions["zamowko_fans/107"]
@@ -70,3 +71,4 @@ def test_recorded_channel_pages_twice(settings: Settings, store_engine: Engine, 
     urls = {m.url for m in mentions}
     assert "https://t.me/topwar_official/71008" in urls and "https://t.me/feedjam/2" in urls
     assert all(m.published_at is not None and m.text for m in mentions)
+    assert next(m.views for m in mentions if m.url == "https://t.me/topwar_official/70989") == 37200

@@ -56,7 +56,7 @@ def test_search_and_comments_paged_then_only_newer(settings: Settings, store_eng
     mentions = {m.external_id: m for m in stored(store_engine)}
     assert len(mentions) == 5 and "-220011_512_9002" not in mentions  # a deleted comment
     post = mentions["-220011_512"]
-    assert (post.url, post.author) == (POST, "Подслушано Акме")
+    assert (post.url, post.author, post.views) == (POST, "Подслушано Акме", 1840)
     assert post.text == "Акме снова задерживает доставку 😡 Третий день жду посылку."
     reply = mentions["-220011_512_9003"]
     assert (reply.url, reply.thread_url, reply.parent_url) == (f"{POST}?reply=9003", POST, f"{POST}?reply=9001")
