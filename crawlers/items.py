@@ -28,6 +28,7 @@ class MentionItem:
             the date as the page shows it ("2026-11-20T14:05:00+01:00", "вчера, 12:30").
         date_languages: ISO 639-1 hints for parsing a localized `published` string.
         rating, rating_best, rating_worst: as given (numbers or text like "4,5").
+        views: how many saw it, where the source counts.
 
     Filled by the pipeline: text, canonical_url, language, dedup_key, content_hash.
     """
@@ -45,6 +46,7 @@ class MentionItem:
     rating: float | str | None = None
     rating_best: float | str | None = None
     rating_worst: float | str | None = None
+    views: int | None = None
 
     text: str = ""
     canonical_url: str = ""

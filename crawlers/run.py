@@ -25,10 +25,9 @@ from crawlers.egress import ALLOWED_ENDPOINTS_SETTING, allowed_endpoints
 from crawlers.job import SourceJob
 from crawlers.pipelines.language import detector
 from crawlers.pipelines.match import brand_query
-from crawlers.spiders import UnsupportedSourceType, spider_class
 from crawlers.stats import CrawlRunStats
 from crawlers.storage import DATABASE_URL_SETTING, engine_for
-from mentionwatch.config import Config, Source
+from mentionwatch.config import Brand, Config, Source
 from mentionwatch.settings import Settings
 from store.boolean_query import QuerySyntaxError
 from store.db import session_scope, upgrade
@@ -81,7 +80,7 @@ def prepare_jobs(
         )
         for source in selected:
             brand = config.brand(source.brand)
-            reason = _cannot_run(source.type, brand) if source.match_mode == "query" else _cannot_run(source.type)
+            reason = _invalid_query(brand) if source.match_mode == "query" else None
             if reason:
                 log.error("source=%s: not crawled: %s", source.name, reason)
                 skipped.append(CrawlRunStats(source=source.name, source_type=source.type, errors=1, finish_reason=reason))
@@ -110,16 +109,11 @@ def recheck_due(source: Source, cursors: Mapping[str, str], *, now: datetime) ->
     return last is None or now - datetime.fromisoformat(last) >= every
 
 
-def _cannot_run(source_type: str, brand: Any = None) -> str | None:
+def _invalid_query(brand: Brand) -> str | None:
     try:
-        spider_class(source_type)
-    except UnsupportedSourceType as exc:
-        return str(exc)
-    if brand is not None:
-        try:
-            brand_query(brand)
-        except QuerySyntaxError as exc:
-            return f"the query of brand {brand.name!r} is invalid: {exc}"
+        brand_query(brand)
+    except QuerySyntaxError as exc:
+        return f"the query of brand {brand.name!r} is invalid: {exc}"
     return None
 
 
@@ -170,7 +164,7 @@ def crawl_in_this_process(
         logging.getLogger("scrapy").setLevel(logging.WARNING)
     running: list[tuple[SourceJob, Crawler]] = []
     for job in jobs:
-        crawler = process.create_crawler(spider_class(job.source.type))
+        crawler = process.create_crawler(job.source.kind.spider)
         process.crawl(crawler, job=job)
         running.append((job, crawler))
     process.start()

@@ -15,25 +15,10 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-SourceType = Literal[
-    "schemaorg",
-    "feed",
-    "phpbb",
-    "discourse",
-    "reddit",
-    "hackernews",
-    "mastodon",
-    "bluesky",
-    "stackexchange",
-    "appstore",
-    "googleplay",
-    "trustpilot",
-    "youtube",
-]
-
-# Sources that list only the brand's own product or app: every item is about the brand.
-OWNED_SOURCE_TYPES: frozenset[str] = frozenset({"schemaorg", "appstore", "googleplay", "trustpilot"})
+from crawlers.sources import SourceKind, UnknownSourceType, source_kind
+from crawlers.urls import is_web_url
 
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -119,7 +104,8 @@ class Brand(_Strict):
 class Source(_Strict):
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
     brand: str
-    type: SourceType
+    # A module of crawlers/sources; it says which options, urls and search terms it takes.
+    type: str
     urls: list[str] = []
     search: list[str] = []
     base_url: str | None = None
@@ -131,8 +117,17 @@ class Source(_Strict):
     # often, one run ignores that and reads up to max_pages of each listing again.
     # "off" turns it off.
     recheck: str = "1d"
-    # Type-specific options (an API key's environment variable name, an app id, ...).
+    # The type's options (its `Options` model: an app id, the variable holding a token, ...).
     options: dict[str, Any] = {}
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        try:
+            source_kind(value)
+        except UnknownSourceType as exc:
+            raise ValueError(str(exc)) from exc
+        return value
 
     @field_validator("interval", "recheck")
     @classmethod
@@ -140,6 +135,34 @@ class Source(_Strict):
         if not (info.field_name == "recheck" and value == "off"):
             parse_interval(value)
         return value
+
+    @model_validator(mode="after")
+    def _fits_its_type(self) -> Source:
+        """Every mistake against the type's kind at once: options, urls, search, what is missing."""
+        kind = self.kind
+        problems: list[InitErrorDetails] = []
+        try:
+            options = kind.options.model_validate(self.options)
+        except ValidationError as exc:
+            options = None
+            problems += [_option_problem(kind, error) for error in exc.errors()]
+        for field in ("urls", "search"):
+            if getattr(self, field) and field not in kind.reads:
+                reads = f"; it reads {' and '.join(sorted(kind.reads))}" if kind.reads else ""
+                problems.append(_problem((field,), f"{self.type} does not read {field}{reads}"))
+        problems += [
+            _problem(("urls", i), f"{url!r} is not an http(s) URL") for i, url in enumerate(self.urls) if not is_web_url(url)
+        ]
+        missing = kind.missing(options, self) if options is not None else None
+        if missing:
+            problems.append(_problem((), missing))
+        if problems:
+            raise ValidationError.from_exception_data(type(self).__name__, problems)
+        return self
+
+    @property
+    def kind(self) -> SourceKind:
+        return source_kind(self.type)
 
     @property
     def interval_delta(self) -> timedelta:
@@ -153,7 +176,21 @@ class Source(_Strict):
     def match_mode(self) -> Literal["all", "query"]:
         if self.match is not None:
             return self.match
-        return "all" if self.type in OWNED_SOURCE_TYPES else "query"
+        return "all" if self.kind.owned else "query"
+
+
+def _problem(location: tuple[str | int, ...], message: str) -> InitErrorDetails:
+    return {"type": PydanticCustomError("source_type", message), "loc": location, "input": None}
+
+
+def _option_problem(kind: SourceKind, error: Any) -> InitErrorDetails:
+    """An error of the type's Options, under `options`; an unknown key lists the known ones."""
+    location = ("options", *error["loc"])
+    if error["type"] == "extra_forbidden":
+        known = ", ".join(kind.options.model_fields) or "no options"
+        return _problem(location, f"extra inputs are not permitted; {kind.name} takes {known}")
+    message = error["msg"].removeprefix("Value error, ").rstrip(".")
+    return _problem(location, message[:1].lower() + message[1:])
 
 
 class Config(_Strict):

@@ -101,6 +101,8 @@ class Mention(SQLModel, table=True):
     rating: float | None = None
     rating_best: float | None = None
     rating_worst: float | None = None
+    # How many people saw it, where the source counts (Telegram, VK), as of the last save.
+    views: int | None = None
     published_at: datetime | None = _utc_column()
     fetched_at: datetime = _utc_now_column()
     updated_at: datetime | None = _utc_column()

@@ -99,6 +99,7 @@ _MENTION_CONTENT_FIELDS = (
     "rating",
     "rating_best",
     "rating_worst",
+    "views",
     "published_at",
     "external_id",
 )

@@ -61,7 +61,7 @@ def test_init_writes_a_config_that_loads(env: Path) -> None:
 
 
 def test_bad_config_gives_one_message_and_exit_2(env: Path) -> None:
-    (env / "bad.toml").write_text('[[brands]]\nname = "A"\n[[sources]]\nname="s"\nbrand="B"\ntype="feed"\n')
+    (env / "bad.toml").write_text('[[brands]]\nname = "A"\n[[sources]]\nname="s"\nbrand="B"\ntype="feed"\nurls=["https://f.example/feed.xml"]\n')
     result = runner.invoke(app, ["--config", "bad.toml", "check"])
     assert result.exit_code == 2
     assert "sources[0].brand: 'B' is not one of the brands" in result.output

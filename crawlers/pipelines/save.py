@@ -42,6 +42,7 @@ def mention_fields(item: MentionItem) -> dict[str, Any]:
         "rating": item.rating,
         "rating_best": item.rating_best,
         "rating_worst": item.rating_worst,
+        "views": item.views,
         "published_at": item.published_at,
     }
 

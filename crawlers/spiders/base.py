@@ -1,18 +1,19 @@
 """The base classes every source type builds on.
 
-A source type is a small module under `crawlers/spiders/` with one subclass of
+A source type's module (`crawlers.sources.<type>`) holds one subclass of
 `MentionSpider` (or `JsonApiSpider` for JSON APIs) that sets `source_type` to the
-config's `type` and writes the parse callbacks; it is found by that name through
-`crawlers.spiders.spider_class`. The base gives it:
+config's `type` and writes the parse callbacks. The base gives it:
 
-- construction from a `SourceJob` (the configured source, its brand, store ids, cursors);
+- construction from a `SourceJob` (the configured source, its brand, store ids, cursors)
+  and `options`, the source's options read as the type's `Options` model;
 - `start_urls_for_source()`: the config's `urls`, or `search` terms through `search_url()`;
 - `request()` with an errback that logs and counts download failures (refused
   addresses, oversized responses and redirect loops included, see crawlers.middlewares);
 - `follow_page()`: pagination bounded by the source's `max_pages`;
 - `problem()`: one broken item or page is logged with source, URL and reason, and skipped;
 - `each_item()`: builds a page's items one by one, so one mangled post costs only itself;
-- `mark()`: high-water marks (`crawlers.cursors`) saved after a clean run;
+- `mark()`: high-water marks (`crawlers.cursors`) saved after a clean run, and
+  `fresh()`, the one rule of "stop at what the last run saw";
 - `api_url()`: the config's `base_url` override (tests point API sources at loopback).
 
 Spiders yield `crawlers.items.MentionItem`s with raw values; the pipeline cleans them.
@@ -30,11 +31,12 @@ from scrapy.http import Request, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawlers.cursors import HighWaterMark
+from crawlers.cursors import HighWaterMark, Marker
 from crawlers.items import MentionItem
 from crawlers.job import SourceJob
 from crawlers.middlewares.errors import EgressRefused, SourceRequestFailed
 from crawlers.middlewares.retry_after import GAVE_UP_META
+from crawlers.sources import SourceOptions, source_kind
 from crawlers.stats import PAGES, count_error, count_refusal
 from crawlers.urls import is_web_url
 
@@ -54,6 +56,8 @@ class MentionSpider(scrapy.Spider):
         super().__init__(name=job.source.name, **kwargs)
         self.job = job
         self.source = job.source
+        # Validated with the config already; read again here as the type's model.
+        self.options: SourceOptions = source_kind(job.source.type).options.model_validate(job.source.options)
         self._marks: dict[str, HighWaterMark] = {}
 
     # -- starting ------------------------------------------------------------------
@@ -177,6 +181,27 @@ class MentionSpider(scrapy.Spider):
         if key not in self._marks:
             self._marks[key] = HighWaterMark(self.job.cursors.get(key))
         return self._marks[key]
+
+    def fresh(self, items: Iterable[T], marker: Callable[[T], Marker | None], key: str = "default") -> tuple[list[T], bool]:
+        """The items the last clean run did not see, and whether a known one was met.
+
+        An item is known when its marker (an id or a time) is at or below the mark the
+        last clean run saved under `key`; the others move the mark. An item without a
+        marker counts as new. Listings that run newest first stop paging at a page that
+        met a known item.
+        """
+        mark = self.mark(key)
+        new: list[T] = []
+        met_known = False
+        for item in items:
+            value = marker(item)
+            if value is not None and mark.is_known(value):
+                met_known = True
+                continue
+            if value is not None:
+                mark.see(value)
+            new.append(item)
+        return new, met_known
 
     def closed(self, reason: str) -> None:
         for key, mark in self._marks.items():

@@ -9,8 +9,8 @@ Each of those spiders builds its requests and hands the body to a pure parser fr
 - the high-water mark is the newest publication time seen, per listing (`mark_key`);
   a mention at or below the last run's mark is known and not yielded again, and a
   page that reached one is the last page fetched;
-- secrets come from the environment variable the config names, never from the config
-  itself, and go into headers, which Scrapy does not log (URLs it does).
+- secrets come from the environment variable `options.token_env` names, never from the
+  config itself, and go into headers, which Scrapy does not log (URLs it does).
 
 A plain search API needs only `search_url(term)`, `read(response)` (its parser) and
 `next_parameter` (the query parameter that carries `Page.next`).
@@ -69,26 +69,22 @@ class NewestFirstSpider(MentionSpider):
     @cached_property
     def api_headers(self) -> dict[str, str]:
         """Headers of every request; by default a bearer token from `options.token_env`, if set."""
-        token = self.secret("token_env", required=False)
+        token = self.secret()
         return {"Authorization": f"Bearer {token}"} if token else {}
 
-    def option(self, name: str) -> Any:
-        """A required `options.<name>`; MissingOption when the config lacks it."""
-        value = self.source.options.get(name)
-        if value in (None, "", []):
-            raise MissingOption(f"source type {self.source_type!r} needs options.{name}")
-        return value
+    def secret(self) -> str | None:
+        """The value of the environment variable that `options.token_env` names, if it names one.
 
-    def secret(self, option: str, *, required: bool) -> str | None:
-        """The value of the environment variable that `options.<option>` names."""
-        variable = self.source.options.get(option)
+        The config check makes sure a type that needs a secret names its variable (types
+        that never send one have no `token_env`); whether it is set can only be known in
+        the process that crawls.
+        """
+        variable = getattr(self.options, "token_env", None)
         if not variable:
-            if required:
-                raise MissingOption(f"source type {self.source_type!r} needs options.{option} (an environment variable name)")
             return None
-        value = os.environ.get(str(variable))
+        value = os.environ.get(variable)
         if not value:
-            raise MissingOption(f"the environment variable {variable} (options.{option}) is not set")
+            raise MissingOption(f"the environment variable {variable} (options.token_env) is not set")
         return value
 
     def read(self, response: Response) -> Page:
@@ -118,21 +114,6 @@ class NewestFirstSpider(MentionSpider):
             self.problem(response, reason)
         return page
 
-    def fresh(self, page: Page, mark_key: str) -> tuple[list[MentionItem], bool]:
-        """The page's mentions newer than the last run's mark, and whether a known one was met."""
-        mark = self.mark(mark_key)
-        fresh: list[MentionItem] = []
-        reached_known = False
-        for mention in page.mentions:
-            published = mention.published if isinstance(mention.published, datetime) else None
-            if published is not None and mark.is_known(published):
-                reached_known = True
-                continue
-            if published is not None:
-                mark.see(published)
-            fresh.append(mention)
-        return fresh, reached_known
-
     def saved_mark(self, mark_key: str) -> datetime | None:
         """The newest time the last clean run saw in this listing, for APIs that filter by it."""
         saved = self.mark(mark_key).saved
@@ -140,7 +121,7 @@ class NewestFirstSpider(MentionSpider):
 
     def listing(self, response: Response, page: Page, *, mark_key: str) -> Iterator[MentionItem | Request]:
         """The fresh mentions of a page, then the next page unless this one reached known ground."""
-        mentions, reached_known = self.fresh(page, mark_key)
+        mentions, reached_known = self.fresh(page.mentions, _published, mark_key)
         yield from mentions
         if not reached_known and page.next:
             following = self.next_request(response, page)
@@ -152,3 +133,7 @@ class NewestFirstSpider(MentionSpider):
         request = response.request
         assert request is not None and request.callback is not None
         return self.follow_page(response, self.next_url(response, page), request.callback, cb_kwargs=request.cb_kwargs)
+
+
+def _published(mention: MentionItem) -> datetime | None:
+    return mention.published if isinstance(mention.published, datetime) else None

@@ -51,8 +51,8 @@ def config_toml(brands: dict[str, str] = BRANDS, rules: str = "", *, sources: bo
         parts.append(f'[brands.alerts]\nchannel = "{channel}"\n{rules}\n')
     for name in brands if sources else ():
         slug = name.lower()
-        parts.append(f'[[sources]]\nname = "{slug}-reviews"\nbrand = "{name}"\ntype = "trustpilot"\n')
-        parts.append(f'[[sources]]\nname = "{slug}-forum"\nbrand = "{name}"\ntype = "phpbb"\n')
+        parts.append(f'[[sources]]\nname = "{slug}-reviews"\nbrand = "{name}"\ntype = "trustpilot"\nurls = ["https://www.trustpilot.com/review/{slug}.example"]\n')
+        parts.append(f'[[sources]]\nname = "{slug}-forum"\nbrand = "{name}"\ntype = "phpbb"\nurls = ["https://forum.example/viewtopic.php?t=1"]\n')
     return "\n".join(parts)
 
 

@@ -15,7 +15,6 @@ from sqlmodel import Session, col, select
 import mentionwatch
 from crawlers.job import SourceJob
 from crawlers.runner import run_crawl
-from crawlers.spiders import spider_class
 from crawlers.spiders.base import MentionSpider
 from crawlers.stats import CrawlRunStats
 from crawlers.storage import DATABASE_URL_SETTING
@@ -46,7 +45,7 @@ def make_job(source_type: str, *, brand: Brand = BRAND, cursors: dict[str, str] 
 
 def make_spider(job: SourceJob, database_url: str = "sqlite://") -> MentionSpider:
     """A spider with a crawler and stats, for calling callbacks and pipeline steps directly."""
-    cls = spider_class(job.source.type)
+    cls = job.source.kind.spider
     crawler = get_crawler(cls, {DATABASE_URL_SETTING: database_url})
     spider = cls.from_crawler(crawler, job=job)
     crawler.spider = spider

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crawlers.parsers import googleplay
+from crawlers.sources import googleplay
 from crawlers.parsers.common import ParseError
 from tests.crawlers.recorded import assert_well_formed, damaged, parse_or_refuse, sample
 

@@ -38,7 +38,7 @@ def test_reviews_paged_by_token_then_only_newer(settings: Settings, store_engine
         name = "reviews_page1.txt" if _token(request) is None else "reviews_page2_chunked.txt"
         return _reply(sample("googleplay", name))
 
-    source = {"type": "googleplay", "options": {"app_id": "pl.acme.shop", "language": "pl", "country": "pl"}}
+    source = {"type": "googleplay", "options": {"app_id": "pl.acme.shop", "languages": ["pl"], "countries": ["pl"]}}
     with SiteServer(routes={BATCH: batch}) as site:
         stats = crawl_source(settings, {**source, "base_url": site.base_url})
         first, second = site.requested(BATCH)
@@ -51,7 +51,7 @@ def test_reviews_paged_by_token_then_only_newer(settings: Settings, store_engine
         assert (polish.rating, polish.rating_best, polish.language) == (1.0, 5.0, "pl")
         assert polish.url == "https://play.google.com/store/apps/details?id=pl.acme.shop&reviewId=gp%3AAOqpTOSAMPLEpl0001"
         assert mentions["Дмитрий"].language == "ru"
-        assert cursors(store_engine) == {"pl.acme.shop": "2026-11-20T10:20:00+00:00"}
+        assert cursors(store_engine) == {"pl.acme.shop pl-pl": "2026-11-20T10:20:00+00:00"}
 
         again = crawl_source(settings, {**source, "base_url": site.base_url})
         assert (again.errors, again.pages, again.new) == (0, 1, 0)

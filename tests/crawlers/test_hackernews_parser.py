@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from crawlers.parsers import hackernews
+from crawlers.sources import hackernews
 from crawlers.parsers.common import ParseError
 from tests.crawlers.recorded import assert_well_formed, damaged, parse_or_refuse, sample
 

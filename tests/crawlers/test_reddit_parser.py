@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from crawlers.parsers import reddit
+from crawlers.sources import reddit
 from crawlers.parsers.common import ParseError
 from tests.crawlers.recorded import (
     assert_well_formed,

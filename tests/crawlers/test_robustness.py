@@ -27,7 +27,7 @@ PAGES = [
     ("appstore", DEMO_SITE / "appstore/customerreviews-1555000111.json", {"country": "url", "page": 1}),
     ("trustpilot", SAMPLES / "trustpilot/zamowko-page1.html", {"listing_url": "https://s.example/", "page": 1}),
 ]
-SPIDERS = {kind: make_spider(make_job(kind, options={"app_id": "1"})) for kind, _, _ in PAGES}
+SPIDERS = {kind: make_spider(make_job(kind)) for kind, _, _ in PAGES}
 NORMALIZE = NormalizePipeline.from_crawler(SPIDERS["feed"].crawler)
 
 

@@ -24,6 +24,8 @@ FIRST_PATHS = {
     "stackexchange": "/2.3/search/advanced",
     "googleplay": "/_/PlayStoreUi/data/batchexecute",
     "youtube": "/youtube/v3/commentThreads",
+    "telegram": "/s/acme_news",
+    "vk": "/method/newsfeed.search",
 }
 
 
@@ -40,10 +42,11 @@ def test_every_type_has_an_example() -> None:
 def test_example_builds_its_requests(block: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MASTODON_TOKEN", "token")
     monkeypatch.setenv("YOUTUBE_API_KEY", "AIza-example")
+    monkeypatch.setenv("VK_TOKEN", "vk1.a.example")
     config = parse_config(BRAND + block)
     source = config.sources[0]
     spider = make_spider(SourceJob(source=source, brand=config.brands[0], source_id=1, brand_id=1))
     requests = list(spider.first_requests())
     assert requests
     assert urlsplit(requests[0].url).path == FIRST_PATHS[source.type]
-    assert all("AIza-example" not in request.url for request in requests)
+    assert all("AIza-example" not in request.url and "vk1.a.example" not in request.url for request in requests)

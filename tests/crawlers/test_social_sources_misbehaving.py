@@ -92,10 +92,9 @@ SOURCES: list[dict[str, Any]] = [
     {"name": "se-bad-link", "type": "stackexchange", "search": ["acme"]},
     {"name": "se-quota", "type": "stackexchange", "search": ["acme"]},
     {"name": "gp-odd", "type": "googleplay", "options": {"app_id": "pl.acme.shop"}},
-    {"name": "gp-no-app", "type": "googleplay"},
-    {"name": "yt-null", "type": "youtube", "options": {"api_key_env": "MW_TEST_YOUTUBE_KEY", "video_ids": ["vidAcme001"]}},
-    {"name": "yt-quota", "type": "youtube", "search": ["acme"], "options": {"api_key_env": "MW_TEST_YOUTUBE_KEY", "channel_id": "UCacme"}},
-    {"name": "yt-no-key", "type": "youtube", "options": {"api_key_env": "MW_TEST_NO_SUCH_KEY", "video_ids": ["x"]}},
+    {"name": "yt-null", "type": "youtube", "options": {"token_env": "MW_TEST_YOUTUBE_KEY", "video_ids": ["vidAcme001"]}},
+    {"name": "yt-quota", "type": "youtube", "search": ["acme"], "options": {"token_env": "MW_TEST_YOUTUBE_KEY", "channel_ids": ["UCacme"]}},
+    {"name": "yt-no-key", "type": "youtube", "options": {"token_env": "MW_TEST_NO_SUCH_KEY", "video_ids": ["x"]}},
 ]
 
 # source -> (new mentions, errors, what its log line says)
@@ -109,10 +108,9 @@ EXPECTED: dict[str, tuple[int, int, str]] = {
     "se-bad-link": (0, 1, "skipped: item 0: link: Value error, not an http(s) URL: 'javascript:alert(1)'"),
     "se-quota": (2, 0, "the daily API quota is spent; stopping here"),
     "gp-odd": (1, 1, "skipped: item 1: stars: Input should be a valid integer"),
-    "gp-no-app": (0, 1, "not crawled: source type 'googleplay' needs options.app_id"),
     "yt-null": (1, 1, "skipped: item 0: snippet: Input should be a valid dictionary"),
     "yt-quota": (0, 1, "skipped: HTTP 403: YouTube API error 403 (quotaExceeded)"),
-    "yt-no-key": (0, 1, "not crawled: the environment variable MW_TEST_NO_SUCH_KEY (options.api_key_env) is not set"),
+    "yt-no-key": (0, 1, "not crawled: the environment variable MW_TEST_NO_SUCH_KEY (options.token_env) is not set"),
 }
 
 

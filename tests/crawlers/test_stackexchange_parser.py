@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from crawlers.parsers import stackexchange
+from crawlers.sources import stackexchange
 from crawlers.parsers.common import ParseError
 from tests.crawlers.recorded import damaged, parse_or_refuse, sample
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from crawlers.spiders.youtube import video_id
+from crawlers.sources.youtube import video_id
 from mentionwatch.settings import Settings
 from tests.crawlers.api_crawl import crawl_source, cursors, json_reply, query
 from tests.crawlers.conftest import stored
@@ -36,7 +36,7 @@ def test_comment_threads_of_a_video_link(
         source = {
             "type": "youtube",
             "urls": ["https://www.youtube.com/watch?v=vidAcme001&t=42s"],
-            "options": {"api_key_env": api_key},
+            "options": {"token_env": api_key},
             "base_url": site.url("/youtube/v3"),
         }
         # At DEBUG Scrapy logs every request it makes: the key must not be in any of them.
@@ -70,7 +70,7 @@ def test_recorded_threads(settings: Settings, store_engine: Engine, api_key: str
         return json_reply((folder / f"comment_threads_by_video_paged_{page}.json").read_bytes())
 
     with SiteServer(routes={THREADS: threads}) as site:
-        source = {"type": "youtube", "options": {"api_key_env": api_key, "video_ids": ["F1UP7wRCPH8"]}, "base_url": site.url("/youtube/v3")}
+        source = {"type": "youtube", "options": {"token_env": api_key, "video_ids": ["F1UP7wRCPH8"]}, "base_url": site.url("/youtube/v3")}
         stats = crawl_source(settings, source)
     # The recorded second page repeats the first page's five threads.
     assert (stats.errors, stats.pages, stats.new, stats.unchanged) == (0, 2, 5, 5)

@@ -1,4 +1,13 @@
-"""Bluesky post search: the `app.bsky.feed.searchPosts` XRPC method.
+"""`bluesky`: posts found by Bluesky's post search, `app.bsky.feed.searchPosts`.
+
+`search` terms are queried with `sort=latest`, paged by `cursor`; after the first clean
+run only posts since the last one seen are asked for (`since=`). `base_url` defaults to
+the public AppView, https://public.api.bsky.app, which may refuse search to anonymous
+callers: then point `base_url` at your PDS (https://bsky.social) and set
+`options.token_env` to an environment variable holding a session's access token. The
+AppView allows 3,000 requests per 5 minutes per IP.
+
+Bluesky post search: the `app.bsky.feed.searchPosts` XRPC method.
 
 A post is named by an AT URI, `at://<author DID>/app.bsky.feed.post/<record key>`; the
 page people open is `https://bsky.app/profile/<handle>/post/<record key>`, where a DID
@@ -13,20 +22,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from pydantic import AfterValidator, Field
+from scrapy.http import Response
 
 from crawlers.items import MentionItem
-from crawlers.parsers.common import (
-    ApiModel,
-    Page,
-    ParseError,
-    UtcTime,
-    load_json,
-    read_each,
-    utc_or_none,
-    validate,
-)
+from crawlers.parsers.common import ApiModel, Page, ParseError, UtcTime, load_json, read_each, utc_or_none, validate
+from crawlers.sources import SourceKind, TokenOptions
+from crawlers.spiders.newest_first import NewestFirstSpider
+
 
 APP = "https://bsky.app"
 POST_COLLECTION = "app.bsky.feed.post"
@@ -121,3 +126,27 @@ def parse_search(body: bytes | str) -> Page:
     reply = validate(SearchReply, data, "a searchPosts reply")
     mentions, skipped = read_each(reply.posts, PostView, post_mentions)
     return Page(mentions, next=reply.cursor if reply.posts else None, skipped=skipped)
+
+
+PAGE_SIZE = 100
+
+
+class BlueskySpider(NewestFirstSpider):
+    source_type = "bluesky"
+    default_base_url = "https://public.api.bsky.app"
+    # XRPC explains a bad request in a JSON body ({"error": ..., "message": ...}).
+    explained_statuses = (400,)
+    next_parameter = "cursor"
+
+    def search_url(self, term: str) -> str:
+        query: dict[str, Any] = {"q": term, "sort": "latest", "limit": PAGE_SIZE}
+        since = self.saved_mark(term)
+        if since is not None:
+            query["since"] = since.isoformat().replace("+00:00", "Z")
+        return self.api_url(f"/xrpc/app.bsky.feed.searchPosts?{urlencode(query)}")
+
+    def read(self, response: Response) -> Page:
+        return parse_search(response.body)
+
+
+KIND = SourceKind("bluesky", TokenOptions, BlueskySpider, reads=frozenset({"search"}))

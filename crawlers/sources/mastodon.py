@@ -1,4 +1,13 @@
-"""Mastodon's REST API: a tag timeline (`/api/v1/timelines/tag/<tag>`) and status search
+"""`mastodon`: public statuses from one Mastodon server (`base_url`, required).
+
+- a `search` term starting with `#` reads that tag's public timeline,
+  `/api/v1/timelines/tag/<tag>`; any other term uses `/api/v2/search?type=statuses`,
+  which most servers answer only for a logged-in account: set `options.token_env` to
+  the name of an environment variable holding an access token (scope `read:search`);
+- pages go back in time by `max_id` (the timeline's `Link: rel="next"`), to the first
+  status seen before. Servers allow 300 requests per 5 minutes per account or IP.
+
+Mastodon's REST API: a tag timeline (`/api/v1/timelines/tag/<tag>`) and status search
 (`/api/v2/search?type=statuses`).
 
 A status's `content` is HTML; a content warning (`spoiler_text`) reads as its title. A
@@ -10,22 +19,21 @@ names (search has no header: the next page starts below the last id).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
+import re
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
+
+from scrapy.http import Response
 
 from crawlers.items import MentionItem
-from crawlers.parsers.common import (
-    ApiModel,
-    Page,
-    ParseError,
-    UtcTime,
-    WebUrl,
-    load_json,
-    read_each,
-    validate,
-)
+from crawlers.parsers.common import ApiModel, Page, ParseError, UtcTime, WebUrl, load_json, read_each, validate
+from crawlers.sources import SourceKind, TokenOptions
+from crawlers.spiders.newest_first import NewestFirstSpider
+
+if TYPE_CHECKING:
+    from mentionwatch.config import Source
+
 
 _LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?([^";]+)"?')
 # Mastodon wraps the words of hashtags and mentions (`#<span>acme</span>`) and the
@@ -103,3 +111,30 @@ def parse_statuses(body: bytes | str, link_header: str | None = None) -> Page:
     next_id = _next_max_id(link_header, last if isinstance(last, str) else None) if entries else None
     return Page(mentions, next=next_id, skipped=skipped)
 
+
+PAGE_SIZE = 40
+
+
+class MastodonSpider(NewestFirstSpider):
+    source_type = "mastodon"
+    # Refusals come with {"error": "..."} (no token, a token without the scope).
+    explained_statuses = (401, 403, 422)
+    next_parameter = "max_id"
+
+    def search_url(self, term: str) -> str:
+        if term.startswith("#"):
+            return self.api_url(f"/api/v1/timelines/tag/{quote(term[1:], safe='')}?limit={PAGE_SIZE}")
+        return self.api_url(f"/api/v2/search?{urlencode({'q': term, 'type': 'statuses', 'limit': PAGE_SIZE})}")
+
+    def read(self, response: Response) -> Page:
+        link = response.headers.get("Link")
+        return parse_statuses(response.body, link.decode("latin-1") if link else None)
+
+
+def _server_and_search(options: TokenOptions, source: Source) -> str | None:
+    if not source.base_url:
+        return "mastodon needs base_url, the server to read"
+    return None if source.search else "mastodon needs search"
+
+
+KIND = SourceKind("mastodon", TokenOptions, MastodonSpider, reads=frozenset({"search"}), requirement=_server_and_search)

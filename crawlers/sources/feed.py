@@ -17,6 +17,7 @@ import feedparser
 from scrapy.http import Request, Response
 
 from crawlers.items import MentionItem
+from crawlers.sources import SourceKind, SourceOptions
 from crawlers.spiders.base import MentionSpider
 
 
@@ -96,3 +97,6 @@ class FeedSpider(MentionSpider):
             self.job.new_cursors[feed_url] = json.dumps(
                 {"etag": etag.decode("latin-1") if etag else None, "modified": modified.decode("latin-1") if modified else None}
             )
+
+
+KIND = SourceKind("feed", SourceOptions, FeedSpider, reads=frozenset({"urls"}))

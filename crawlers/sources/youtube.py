@@ -1,4 +1,16 @@
-"""YouTube Data API v3: comment threads (`commentThreads?part=snippet,replies`) and the
+"""`youtube`: comments (and the answers shown with them) on videos or a whole channel,
+through the YouTube Data API v3 `commentThreads`.
+
+Config: `options.token_env` (required) names the environment variable that holds the
+API key; the key goes in the `X-Goog-Api-Key` header, never in a URL, so it is never
+logged. What to read: `options.video_ids`, video links in `urls`
+(`watch?v=`, `youtu.be/`, `/shorts/`) and `options.channel_ids` (every comment on the
+channel's videos). `search` terms, if any, filter each of those (`searchTerms=`).
+Threads come newest first (`order=time`), 100 a page by `pageToken`, to a known one.
+Each page costs 1 unit of the key's daily quota (10,000 by default); a spent quota is
+reported as `quotaExceeded`.
+
+YouTube Data API v3: comment threads (`commentThreads?part=snippet,replies`) and the
 answers to one comment (`comments?parentId=`).
 
 A thread is a top-level comment plus the first few answers to it. `textOriginal` is
@@ -10,21 +22,22 @@ never the request, which would carry the key.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from urllib.parse import urlencode
+from collections.abc import Iterable, Iterator
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from pydantic import Field
+from scrapy.http import Request, Response
 
 from crawlers.items import MentionItem
-from crawlers.parsers.common import (
-    ApiModel,
-    Page,
-    ParseError,
-    UtcTime,
-    load_json,
-    read_each,
-    validate,
-)
+from crawlers.parsers.common import ApiModel, Page, ParseError, UtcTime, load_json, read_each, validate
+from crawlers.sources import EnvironmentName, SourceKind, TokenOptions
+from crawlers.spiders.newest_first import NewestFirstSpider
+
+if TYPE_CHECKING:
+    from mentionwatch.config import Source
+
 
 WATCH = "https://www.youtube.com/watch"
 CHANNEL = "https://www.youtube.com/channel/"
@@ -139,3 +152,68 @@ def parse_comments(body: bytes | str, *, video_id: str | None = None) -> Page:
 
     mentions, skipped = read_each(reply.items, Comment, build)
     return Page(mentions, next=reply.next_page_token, skipped=skipped)
+
+
+PAGE_SIZE = 100
+
+
+def video_id(url: str) -> str | None:
+    """The video id of a YouTube link, None for other links."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.").removeprefix("m.")
+    if host == "youtu.be":
+        return parts.path.strip("/") or None
+    if host.endswith("youtube.com"):
+        if parts.path.startswith("/shorts/"):
+            return parts.path.removeprefix("/shorts/").strip("/") or None
+        return next(iter(parse_qs(parts.query).get("v", [])), None)
+    return None
+
+
+class Options(TokenOptions):
+    # Required here: the API answers nobody without a key.
+    token_env: EnvironmentName
+    video_ids: list[str] = []
+    channel_ids: list[str] = []
+
+
+class YouTubeSpider(NewestFirstSpider):
+    source_type = "youtube"
+    default_base_url = "https://www.googleapis.com/youtube/v3"
+    # Refusals (a bad key, a spent quota, comments turned off) come as JSON errors.
+    explained_statuses = (400, 403, 404)
+    next_parameter = "pageToken"
+    options: Options
+
+    @cached_property
+    def api_headers(self) -> dict[str, str]:
+        key = self.secret()
+        assert key is not None  # token_env is required, and secret() refuses an unset variable
+        return {"X-Goog-Api-Key": key}
+
+    def targets(self) -> list[tuple[str, str]]:
+        """(query parameter, value) of every video and channel to read."""
+        videos = self.options.video_ids + [v for v in map(video_id, self.source.urls) if v]
+        targets = [("videoId", v) for v in dict.fromkeys(videos)]
+        return targets + [("allThreadsRelatedToChannelId", c) for c in self.options.channel_ids]
+
+    def first_requests(self) -> Iterable[Request]:
+        for parameter, value in self.targets():
+            for term in self.source.search or [None]:
+                query: dict[str, Any] = {"part": "snippet,replies", parameter: value, "order": "time", "maxResults": PAGE_SIZE}
+                if term:
+                    query["searchTerms"] = term
+                url = self.api_url(f"/commentThreads?{urlencode(query)}")
+                yield self.request(url, self.parse, cb_kwargs={"mark_key": f"{value} {term}" if term else value})
+
+    def read(self, response: Response) -> Page:
+        return parse_threads(response.body)
+
+
+def _something_to_read(options: Options, source: Source) -> str | None:
+    if options.video_ids or options.channel_ids or any(video_id(url) for url in source.urls):
+        return None
+    return "youtube needs options.video_ids, video links in urls or options.channel_ids"
+
+
+KIND = SourceKind("youtube", Options, YouTubeSpider, reads=frozenset({"urls", "search"}), requirement=_something_to_read)

@@ -10,12 +10,16 @@ empty one has no `entry`, and older feeds put the app itself first (no rating).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scrapy.http import Request, Response
 
 from crawlers.items import MentionItem
+from crawlers.sources import SourceKind, SourceOptions
 from crawlers.spiders.base import JsonApiSpider, dig
+
+if TYPE_CHECKING:
+    from mentionwatch.config import Source
 
 # Apple serves no more than this many pages of reviews, of this many each.
 APPLE_MAX_PAGES = 10
@@ -27,25 +31,24 @@ def _label(entry: Any, *path: str) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
+class Options(SourceOptions):
+    app_id: str | None = None
+    countries: list[str] = ["us"]
+
+
 class AppStoreSpider(JsonApiSpider):
     source_type = "appstore"
     default_base_url = "https://itunes.apple.com"
-
-    @property
-    def app_id(self) -> str:
-        app_id = self.source.options.get("app_id")
-        if not app_id:
-            raise ValueError(f"source {self.source.name!r}: appstore needs options.app_id")
-        return str(app_id)
+    options: Options
 
     def page_url(self, country: str, page: int) -> str:
-        return self.api_url(f"/{country}/rss/customerreviews/page={page}/id={self.app_id}/sortby=mostrecent/json")
+        return self.api_url(f"/{country}/rss/customerreviews/page={page}/id={self.options.app_id}/sortby=mostrecent/json")
 
     def first_requests(self) -> Iterable[Request]:
         for url in self.source.urls:
             yield self.request(url, self.parse, cb_kwargs={"country": "url", "page": 1})
-        if self.source.options.get("app_id") or not self.source.urls:
-            for country in self.source.options.get("countries", ["us"]):
+        if self.options.app_id:
+            for country in self.options.countries:
                 yield self.request(self.page_url(country, 1), self.parse, cb_kwargs={"country": country, "page": 1})
 
     def parse_json(self, response: Response, data: Any, **kwargs: Any) -> Iterable[Any]:
@@ -55,8 +58,7 @@ class AppStoreSpider(JsonApiSpider):
         if not isinstance(entries, list):
             self.problem(response, "feed.entry is neither a list nor an object")
             return
-        mark = self.mark(country)
-        reached_known = False
+        reviews: list[MentionItem] = []
         for entry in entries:
             review_id = _label(entry, "id")
             if dig(entry, "im:rating") is None:
@@ -64,20 +66,22 @@ class AppStoreSpider(JsonApiSpider):
             if review_id is None or not review_id.isdigit():
                 self.problem(response, f"review without a numeric id: {str(entry)[:80]!r}")
                 continue
-            # Known reviews are still yielded: the page is fetched anyway, and an edit shows.
-            reached_known = reached_known or mark.is_known(int(review_id))
-            mark.see(int(review_id))
-            yield MentionItem(
-                url=f"{dig(entry, 'link', 'attributes', 'href') or response.url}#review-{review_id}",
-                body=_label(entry, "content") or "",
-                external_id=review_id,
-                title=_label(entry, "title"),
-                author=_label(entry, "author", "name"),
-                published=_label(entry, "updated"),
-                rating=_label(entry, "im:rating"),
-                rating_best=5,
-                rating_worst=1,
+            reviews.append(
+                MentionItem(
+                    url=f"{dig(entry, 'link', 'attributes', 'href') or response.url}#review-{review_id}",
+                    body=_label(entry, "content") or "",
+                    external_id=review_id,
+                    title=_label(entry, "title"),
+                    author=_label(entry, "author", "name"),
+                    published=_label(entry, "updated"),
+                    rating=_label(entry, "im:rating"),
+                    rating_best=5,
+                    rating_worst=1,
+                )
             )
+        _, reached_known = self.fresh(reviews, lambda review: int(str(review.external_id)), country)
+        # Known reviews are still yielded: the page is fetched anyway, and an edit shows.
+        yield from reviews
         full = len(entries) >= APPLE_PAGE_SIZE
         if full and not reached_known and country != "url" and page < APPLE_MAX_PAGES:
             request = self.follow_page(
@@ -85,3 +89,10 @@ class AppStoreSpider(JsonApiSpider):
             )
             if request is not None:
                 yield request
+
+
+def _app_or_urls(options: Options, source: Source) -> str | None:
+    return None if options.app_id or source.urls else "appstore needs options.app_id or urls of feed pages"
+
+
+KIND = SourceKind("appstore", Options, AppStoreSpider, reads=frozenset({"urls"}), owned=True, requirement=_app_or_urls)

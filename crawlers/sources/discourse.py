@@ -21,6 +21,7 @@ from parsel import Selector
 from scrapy.http import Request, Response
 
 from crawlers.items import MentionItem
+from crawlers.sources import SourceKind, SourceOptions
 from crawlers.spiders.base import JsonApiSpider, dig
 
 _TOPIC_PATH = re.compile(r"/t/(?:[^/]+/)?(\d+)")
@@ -29,6 +30,11 @@ QUOTES = "aside.quote, blockquote, .quote"
 REGULAR = 1
 # Discourse's own page size for /t/ID/posts.json?post_ids[]=...
 POSTS_PER_REQUEST = 20
+
+
+def _post_id(post: Any) -> int | None:
+    post_id = dig(post, "id")
+    return post_id if isinstance(post_id, int) else None
 
 
 def cooked_without_quotes(cooked: str) -> str:
@@ -127,10 +133,11 @@ class DiscourseSpider(JsonApiSpider):
         if not isinstance(posts, list):
             self.problem(response, "latest_posts is not a list")
             return
-        fresh = [p for p in posts if isinstance(dig(p, "id"), int) and not self.mark().is_known(p["id"])]
+        fresh, met_known = self.fresh(posts, _post_id)
         yield from self.posts(response, fresh, {})
-        if fresh and len(fresh) == len(posts):
-            oldest = min(p["id"] for p in fresh)
+        ids = [post_id for post in fresh if (post_id := _post_id(post)) is not None]
+        if ids and not met_known:
+            oldest = min(ids)
             request = self.follow_page(response, self.api_url(f"/posts.json?before={oldest}"), self.parse)
             if request is not None:
                 yield request
@@ -148,3 +155,6 @@ class DiscourseSpider(JsonApiSpider):
                 topic = _TOPIC_PATH.search(str(dig(result, "url", default="")))
                 if topic:
                     yield self.request(self.api_url(f"/t/{topic.group(1)}.json"), self.parse)
+
+
+KIND = SourceKind("discourse", SourceOptions, DiscourseSpider, reads=frozenset({"urls", "search"}))

@@ -22,6 +22,7 @@ from scrapy.http import Request, Response, TextResponse
 
 from crawlers.dates import parse_time
 from crawlers.items import MentionItem
+from crawlers.sources import SourceKind, SourceOptions
 from crawlers.spiders.base import MentionSpider
 
 REVIEW_TYPES = frozenset({"Review", "UserReview", "CriticReview", "EmployerReview", "Comment"})
@@ -150,16 +151,10 @@ class SchemaOrgSpider(MentionSpider):
         reviews = reviews_in_page(response.text, response.url)
         if not reviews:
             self.report_no_reviews(response)
-        mark = self.mark(listing_url)
-        any_new = not reviews
+        new, _ = self.fresh(reviews, lambda review: parse_time(review.published, zone=self.job.timezone), listing_url)
         for review in reviews:
-            published = parse_time(review.published, zone=self.job.timezone)
-            if published is None or not mark.is_known(published):
-                any_new = True
-            if published is not None:
-                mark.see(published)
             yield review.item(listing_url or response.url)
-        if not any_new:
+        if reviews and not new:
             self.logger.info("source=%s url=%s: no reviews newer than the last run; stop paging", self.name, response.url)
             return
         next_page = self.next_page_url(response)
@@ -192,3 +187,6 @@ class SchemaOrgSpider(MentionSpider):
                 if link.css("::text").re_first(r"^\s*(\d+)\s*$") == wanted:
                     return link.xpath("@href").get()
         return None
+
+
+KIND = SourceKind("schemaorg", SourceOptions, SchemaOrgSpider, reads=frozenset({"urls"}), owned=True)

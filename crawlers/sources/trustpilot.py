@@ -18,8 +18,9 @@ from w3lib.url import add_or_replace_parameters
 
 from crawlers.dates import parse_time
 from crawlers.items import MentionItem
+from crawlers.sources import SourceKind, SourceOptions
+from crawlers.sources.schemaorg import reviews_in_page
 from crawlers.spiders.base import MentionSpider, dig
-from crawlers.spiders.schemaorg import reviews_in_page
 
 
 class TrustpilotSpider(MentionSpider):
@@ -45,17 +46,10 @@ class TrustpilotSpider(MentionSpider):
             self.problem(response, f"__NEXT_DATA__ is not JSON: {exc}")
             return
         reviews = dig(props, "reviews", default=[])
-        mark = self.mark(listing_url)
-        reached_known = False
-        for review in reviews if isinstance(reviews, list) else []:
-            item = self.review_item(response, review, listing_url)
-            if item is None:
-                continue
-            published = parse_time(item.published, zone=self.job.timezone)
-            if published is not None:
-                reached_known = reached_known or mark.is_known(published)
-                mark.see(published)
-            yield item  # known ones too: the page is fetched anyway, and an edit shows
+        built = (self.review_item(response, review, listing_url) for review in (reviews if isinstance(reviews, list) else []))
+        items = [item for item in built if item is not None]
+        _, reached_known = self.fresh(items, lambda item: parse_time(item.published, zone=self.job.timezone), listing_url)
+        yield from items  # known ones too: the page is fetched anyway, and an edit shows
         total_pages = dig(props, "filters", "pagination", "totalPages", default=1)
         if not reached_known and isinstance(total_pages, int) and page < total_pages:
             next_url = add_or_replace_parameters(listing_url, {"sort": "recency", "page": str(page + 1)})
@@ -87,3 +81,6 @@ class TrustpilotSpider(MentionSpider):
             self.problem(response, "neither __NEXT_DATA__ nor schema.org reviews on the page")
         for review in reviews:
             yield review.item(listing_url)
+
+
+KIND = SourceKind("trustpilot", SourceOptions, TrustpilotSpider, reads=frozenset({"urls"}), owned=True)
