@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from store.boolean_query import QuerySyntaxError, parse_query
+
 SourceType = Literal[
     "schemaorg",
     "feed",
@@ -87,6 +89,17 @@ class Brand(_Strict):
     alerts: AlertRules = AlertRules()
     digest_recipients: list[str] = []
     digest_language: Literal["en", "pl", "ru"] = "en"
+
+    @field_validator("query")
+    @classmethod
+    def _readable_query(cls, value: str) -> str:
+        # Checked here so that `check` reports it, not every crawl of the brand's sources.
+        if value.strip():
+            try:
+                parse_query(value)
+            except QuerySyntaxError as exc:
+                raise ValueError(f"bad query: {exc}") from exc
+        return value
 
     @field_validator("timezone")
     @classmethod
