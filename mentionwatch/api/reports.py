@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from alerts.digest.metrics import ResponseSummary, SentimentCounts
 from alerts.digest.weeks import IsoWeek
 from mentionwatch.api.auth import engine_of, reader
-from mentionwatch.api.mentions import invalid
+from mentionwatch.api.params import Text, ending_week, invalid
 from mentionwatch.api.schemas import BrandMetrics, BrandOut, SourceOut
 from store.daily_metrics import daily_totals
 from store.db import session_scope
@@ -78,14 +78,11 @@ def _week(week: IsoWeek, zone: ZoneInfo, totals: DayCounts) -> dict[str, Any]:
 def metrics(
     engine: Annotated[Engine, Depends(engine_of)],
     _token: Annotated[ApiToken, Depends(reader)],
-    brand: Annotated[str | None, Query(description="One brand; all brands without it")] = None,
+    brand: Annotated[Text | None, Query(description="One brand; all brands without it")] = None,
     weeks: Annotated[int, Query(ge=1, le=104, description="How many weeks, ending with last_week")] = 12,
-    last_week: Annotated[str | None, Query(description="ISO week like 2026-W47; default: the current week")] = None,
+    last_week: Annotated[Text | None, Query(description="ISO week like 2026-W47; default: the current week")] = None,
 ) -> list[dict[str, Any]]:
-    try:
-        last = IsoWeek.parse(last_week) if last_week is not None else None
-    except ValueError as exc:
-        raise invalid("last_week", str(exc)) from exc
+    last = ending_week(last_week, weeks)
     with session_scope(engine) as session:
         brands = list(session.exec(select(Brand).order_by(col(Brand.name))))
         if brand is not None:

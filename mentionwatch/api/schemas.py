@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import AnyHttpUrl, BaseModel, Field
 
+from mentionwatch.api.params import Text
+
 Label = Literal["negative", "neutral", "positive"]
 HandledState = Literal["new", "acknowledged", "responded", "ignored"]
 
@@ -60,12 +62,12 @@ class MentionPage(BaseModel):
 class HandleIn(BaseModel):
     state: Literal["acknowledged", "responded", "ignored"]
     response_url: AnyHttpUrl | None = Field(None, description="the public answer (for responded)")
-    by: str | None = Field(None, description="who; defaults to the token's name")
+    by: Text | None = Field(None, description="who; defaults to the token's name")
 
 
 class RelabelIn(BaseModel):
     label: Label
-    by: str | None = Field(None, description="who; defaults to the token's name")
+    by: Text | None = Field(None, description="who; defaults to the token's name")
 
 
 class BrandOut(BaseModel):
