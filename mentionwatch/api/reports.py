@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from alerts.digest.metrics import ResponseSummary, SentimentCounts
@@ -22,24 +23,27 @@ from mentionwatch.api.auth import engine_of, reader
 from mentionwatch.api.params import Text, ending_week, invalid
 from mentionwatch.api.schemas import BrandMetrics, BrandOut, SourceOut
 from store.daily_metrics import daily_totals
-from store.db import session_scope
+from store.db import not_waiting, session_scope
 from store.models import ApiToken, Brand, DayCounts, Source
 
 router = APIRouter(tags=["reports"])
 
 
-def weekly_series(session: Session, brand: Brand, weeks: int, last: IsoWeek | None) -> dict[str, Any]:
+def weekly_series(
+    session: Session, brand: Brand, weeks: int, last: IsoWeek | None, *, keep: bool = True
+) -> dict[str, Any]:
     """`weeks` ISO weeks of one brand, ending with `last` (default: the current week).
 
     Each week adds up its seven local days from store.daily_metrics, which recomputes
-    only the days that changed; the numbers are the digest's (tests compare them with
-    alerts.digest.metrics week by week).
+    only the days that changed (and, with `keep`, stores them); the numbers are the
+    digest's (tests compare them with alerts.digest.metrics week by week).
     """
     assert brand.id is not None
     zone = ZoneInfo(brand.timezone)
     last = last or IsoWeek.containing(datetime.now(UTC).astimezone(zone).date())
     series = [last.shifted(-back) for back in reversed(range(weeks))]
-    days = daily_totals(session, brand_id=brand.id, zone=zone, days=[day for week in series for day in week.days])
+    wanted = [day for week in series for day in week.days]
+    days = daily_totals(session, brand_id=brand.id, zone=zone, days=wanted, keep=keep)
     return {
         "brand": brand.name,
         "timezone": brand.timezone,
@@ -89,7 +93,13 @@ def metrics(
             brands = [b for b in brands if b.name == brand]
             if not brands:
                 raise invalid("brand", f"unknown brand {brand!r}")
-        return [weekly_series(session, b, weeks, last) for b in brands]
+        try:
+            with not_waiting(session.connection()):
+                return [weekly_series(session, b, weeks, last) for b in brands]
+        except OperationalError:
+            # A crawl holds the write lock: the same numbers, recomputed and not kept.
+            session.rollback()
+            return [weekly_series(session, b, weeks, last, keep=False) for b in brands]
 
 
 @router.get("/brands", response_model=list[BrandOut], summary="The brands in the store")

@@ -13,16 +13,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import Connection, update
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
+from store.db import not_waiting
 from store.models import ApiToken, utcnow
 
 TOKEN_PREFIX = "mw_"
@@ -54,21 +53,6 @@ def find_token(session: Session, *, secret: str) -> ApiToken | None:
     return session.exec(select(ApiToken).where(ApiToken.token_hash == _hash(secret))).first()
 
 
-@contextmanager
-def _not_waiting(connection: Connection) -> Iterator[None]:
-    """Fail at once instead of waiting when another writer holds the lock."""
-    if connection.dialect.name == "sqlite":
-        previous = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
-        connection.exec_driver_sql("PRAGMA busy_timeout = 0")
-        try:
-            yield
-        finally:
-            connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(previous or 0)}")
-    else:
-        connection.exec_driver_sql("SET LOCAL lock_timeout = '10ms'")
-        yield
-
-
 def note_use(engine: Engine, token: ApiToken) -> None:
     """Record that `token` was used now, unless that was recorded within the last minute.
 
@@ -79,7 +63,7 @@ def note_use(engine: Engine, token: ApiToken) -> None:
     if token.last_used_at is not None and now - token.last_used_at < USE_RECORDED_EVERY:
         return
     try:
-        with engine.connect() as connection, _not_waiting(connection):
+        with engine.connect() as connection, not_waiting(connection):
             connection.execute(update(ApiToken).where(col(ApiToken.id) == token.id).values(last_used_at=now))
             connection.commit()
     except SQLAlchemyError as exc:

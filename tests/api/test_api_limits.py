@@ -100,16 +100,21 @@ def _writer_holding_the_lock(engine: Engine) -> Iterator[None]:
 
 
 def test_reads_go_on_while_a_writer_holds_the_lock(api: Api, engine: Engine) -> None:
-    """Every read recorded the token's use, so it waited 30 s for the lock and failed."""
+    """Every read recorded the token's use, so it waited 30 s for the lock and failed;
+    /metrics also stores the days it recomputes, which now waits for nobody either."""
+    weeks = {"last_week": "2026-W45", "weeks": "8"}
     with _writer_holding_the_lock(engine):
-        for path in ("/brands", "/sources", "/mentions", f"/mentions/{api.ids['pl-late']}"):
+        for path, params in [("/brands", {}), ("/sources", {}), ("/mentions", {}),
+                             (f"/mentions/{api.ids['pl-late']}", {}), ("/metrics", weeks)]:
             started = time.monotonic()
-            response = api.client.get(path, headers=api.read)
+            response = api.client.get(path, params=params, headers=api.read)
             assert response.status_code == 200, response.text
             assert time.monotonic() - started < 3, path
+        metrics_while_locked = response.json()
     with session_scope(engine) as session:
         assert session.exec(select(ApiToken.last_used_at).where(ApiToken.name == "looker")).one() is None
-    api.get("/brands")  # the lock is gone: this use is recorded
+    # The lock is gone: the same numbers, and this use is recorded.
+    assert api.get("/metrics", **weeks) == metrics_while_locked
     with session_scope(engine) as session:
         assert session.exec(select(ApiToken.last_used_at).where(ApiToken.name == "looker")).one() is not None
 
