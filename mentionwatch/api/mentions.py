@@ -12,14 +12,23 @@ from sqlmodel import Session
 
 from mentionwatch.api.auth import engine_of, reader, writer
 from mentionwatch.api.params import MentionId, Text, cursor_id, invalid, moment
-from mentionwatch.api.schemas import HandleIn, Label, MentionOut, MentionPage, RelabelIn
+from mentionwatch.api.schemas import (
+    NEEDS_TOKEN,
+    NEEDS_WRITE_TOKEN,
+    ONE_MENTION,
+    HandleIn,
+    Label,
+    MentionOut,
+    MentionPage,
+    RelabelIn,
+)
 from store.boolean_query import QuerySyntaxError, parse_query
 from store.db import session_scope
 from store.models import ApiToken, HandlingState
 from store.queries import relabel, set_handling
 from store.search import FilterError, MentionFilter, check_filter, get_mention, search_mentions
 
-router = APIRouter(tags=["mentions"])
+router = APIRouter(tags=["mentions"], responses=NEEDS_TOKEN)
 
 
 @router.get("/mentions", response_model=MentionPage, summary="Search mentions, newest first")
@@ -66,7 +75,7 @@ def _mention_or_404(engine: Engine, mention_id: int) -> dict[str, Any]:
     return row
 
 
-@router.get("/mentions/{mention_id}", response_model=MentionOut, summary="One mention")
+@router.get("/mentions/{mention_id}", response_model=MentionOut, summary="One mention", responses=ONE_MENTION)
 def read_mention(
     mention_id: MentionId, engine: Annotated[Engine, Depends(engine_of)], _token: Annotated[ApiToken, Depends(reader)]
 ) -> dict[str, Any]:
@@ -83,7 +92,12 @@ def _change(engine: Engine, mention_id: int, change: Callable[[Session], object]
     return _mention_or_404(engine, mention_id)
 
 
-@router.post("/mentions/{mention_id}/handle", response_model=MentionOut, summary="Record acknowledged/responded/ignored")
+@router.post(
+    "/mentions/{mention_id}/handle",
+    response_model=MentionOut,
+    summary="Record acknowledged/responded/ignored",
+    responses=NEEDS_WRITE_TOKEN | ONE_MENTION,
+)
 def handle_mention(
     mention_id: MentionId,
     body: HandleIn,
@@ -100,7 +114,12 @@ def handle_mention(
     )
 
 
-@router.post("/mentions/{mention_id}/relabel", response_model=MentionOut, summary="Correct the sentiment label")
+@router.post(
+    "/mentions/{mention_id}/relabel",
+    response_model=MentionOut,
+    summary="Correct the sentiment label",
+    responses=NEEDS_WRITE_TOKEN | ONE_MENTION,
+)
 def relabel_mention(
     mention_id: MentionId,
     body: RelabelIn,

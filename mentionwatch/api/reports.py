@@ -21,12 +21,12 @@ from alerts.digest.metrics import ResponseSummary, SentimentCounts
 from alerts.digest.weeks import IsoWeek
 from mentionwatch.api.auth import engine_of, reader
 from mentionwatch.api.params import Text, ending_week, invalid
-from mentionwatch.api.schemas import BrandMetrics, BrandOut, SourceOut
+from mentionwatch.api.schemas import NEEDS_TOKEN, BrandMetrics, BrandOut, SourceOut
 from store.daily_metrics import daily_totals
 from store.db import not_waiting, session_scope
 from store.models import ApiToken, Brand, DayCounts, Source
 
-router = APIRouter(tags=["reports"])
+router = APIRouter(tags=["reports"], responses=NEEDS_TOKEN)
 
 
 def weekly_series(

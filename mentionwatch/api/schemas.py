@@ -105,3 +105,13 @@ class BrandMetrics(BaseModel):
     brand: str
     timezone: str
     weeks: list[WeekOut]
+
+
+class ErrorOut(BaseModel):
+    detail: str = Field(description="what was wrong, in words")
+
+
+# The errors every route may answer besides 422, so that the OpenAPI schema lists them.
+NEEDS_TOKEN = {401: {"model": ErrorOut, "description": "no bearer token, or an unknown one"}}
+NEEDS_WRITE_TOKEN = {403: {"model": ErrorOut, "description": "a read token on a write route"}}
+ONE_MENTION = {404: {"model": ErrorOut, "description": "no mention with this id"}}
