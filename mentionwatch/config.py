@@ -19,6 +19,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from crawlers.sources import SourceKind, UnknownSourceType, source_kind
 from crawlers.urls import is_web_url
+from store.boolean_query import QuerySyntaxError, parse_query
 
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -86,6 +87,17 @@ class Brand(_Strict):
     alerts: AlertRules = AlertRules()
     digest_recipients: list[str] = []
     digest_language: Literal["en", "pl", "ru"] = "en"
+
+    @field_validator("query")
+    @classmethod
+    def _readable_query(cls, value: str) -> str:
+        # Checked here so that `check` reports it, not every crawl of the brand's sources.
+        if value.strip():
+            try:
+                parse_query(value)
+            except QuerySyntaxError as exc:
+                raise ValueError(f"bad query: {exc}") from exc
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MENTIONWATCH_", extra="ignore")
 
     database_url: str = default_database_url()
+    # Where `mentionwatch sql` connects (default: database_url); on PostgreSQL, a
+    # read-only role that cannot touch other sessions (docs/analysts.md).
+    sql_database_url: str | None = None
     config: Path | None = None
     log_level: str = "INFO"
 

@@ -12,6 +12,8 @@ Operators: AND (implicit between adjacent terms), OR, NOT / `-word`, "exact phra
 parentheses, `word*` (suffix wildcard, for inflected Polish and Russian forms) and
 `a NEAR/n b` (both within n words of each other, either order). Precedence, tightest
 first: NEAR, NOT, AND, OR. Operators are upper-case; `or` is an ordinary word.
+Groups and negations nest at most MAX_DEPTH deep, so that no query can exhaust the
+parser's, the matcher's or a database's recursion.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import re
 import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -30,6 +33,7 @@ __all__ = [
     "Not",
     "Or",
     "Phrase",
+    "MAX_DEPTH",
     "Query",
     "QuerySyntaxError",
     "Term",
@@ -78,14 +82,16 @@ def tokenize(text: str) -> list[str]:
 class QuerySyntaxError(ValueError):
     """A query that cannot be parsed; `column` (1-based) points at the problem."""
 
-    def __init__(self, query: str, position: int, expected: str, found: str | None = None) -> None:
+    def __init__(
+        self, query: str, position: int, expected: str, found: str | None = None, *, problem: str | None = None
+    ) -> None:
         self.query = query
         self.position = position
         self.column = position + 1
         self.expected = expected
         self.found = found
         what = f", found {found}" if found else ""
-        super().__init__(f"column {self.column}: expected {expected}{what}")
+        super().__init__(f"column {self.column}: {problem or f'expected {expected}{what}'}")
 
 
 # --- the tree -----------------------------------------------------------------------
@@ -163,6 +169,9 @@ def _wrapped(node: Node) -> str:
 Span = tuple[int, int]  # first and last word position of one occurrence
 
 MAX_NEAR = 1000
+# Parentheses and NOTs inside each other. People write two or three; a few hundred made
+# the parser (and so `check`, every crawl and the API) die with a RecursionError.
+MAX_DEPTH = 32
 # Words of different fields (title, text) are this far apart, so that a phrase or a
 # NEAR pair never spans two fields, as in FTS5 where positions are per column.
 _FIELD_GAP = 1 << 32
@@ -310,6 +319,7 @@ class _Parser:
         self.query = query
         self.tokens = list(_lex(query))
         self.index = 0
+        self.depth = 0
 
     @property
     def current(self) -> _Token:
@@ -323,6 +333,18 @@ class _Parser:
     def error(self, expected: str, token: _Token | None = None) -> QuerySyntaxError:
         token = token or self.current
         return QuerySyntaxError(self.query, token.position, expected, token.describe())
+
+    @contextmanager
+    def nested(self, token: _Token) -> Iterator[None]:
+        """One level deeper (a group or a negation starting at `token`), within MAX_DEPTH."""
+        if self.depth == MAX_DEPTH:
+            problem = f"query nested deeper than {MAX_DEPTH} levels of parentheses and NOT"
+            raise QuerySyntaxError(self.query, token.position, f"at most {MAX_DEPTH} levels", problem=problem)
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
 
     def parse(self) -> Node:
         node = self.or_expr()
@@ -349,8 +371,8 @@ class _Parser:
 
     def unary(self) -> Node:
         if self.current.kind in ("NOT", "NEG"):
-            self.advance()
-            return Not(self.unary())
+            with self.nested(self.advance()):
+                return Not(self.unary())
         return self.near()
 
     def near(self) -> Node:
@@ -375,10 +397,10 @@ class _Parser:
     def primary(self) -> Node:
         token = self.current
         if token.kind == "LPAREN":
-            self.advance()
-            if self.current.kind == "RPAREN":
-                raise self.error(f"{_OPERAND} inside the parentheses")
-            node = self.or_expr()
+            with self.nested(self.advance()):
+                if self.current.kind == "RPAREN":
+                    raise self.error(f"{_OPERAND} inside the parentheses")
+                node = self.or_expr()
             if self.current.kind != "RPAREN":
                 raise self.error(f"')' to close the '(' at column {token.position + 1}")
             self.advance()

@@ -51,8 +51,14 @@ def day_start(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
-def daily_totals(session: Session, *, brand_id: int, zone: ZoneInfo, days: Sequence[date]) -> dict[date, DayCounts]:
-    """The totals of each of ``days`` (local days in ``zone``), recomputing stale ones first."""
+def daily_totals(
+    session: Session, *, brand_id: int, zone: ZoneInfo, days: Sequence[date], keep: bool = True
+) -> dict[date, DayCounts]:
+    """The totals of each of ``days`` (local days in ``zone``), recomputing stale ones first.
+
+    With ``keep`` the recomputed days are stored and their marks cleared; without it
+    nothing is written, for a reader that must not wait for a writer's lock.
+    """
     wanted = set(days)
     stored = {
         row.day: row
@@ -74,10 +80,10 @@ def daily_totals(session: Session, *, brand_id: int, zone: ZoneInfo, days: Seque
     fresh: dict[date, DayCounts] = {}
     for run in _contiguous(stale):
         fresh |= compute_days(session, brand_id, zone, run)
-    if fresh:
+    if fresh and keep:
         _store(session, brand_id, zone, fresh)
     done = [mark_id for mark_id, mark_days in days_of_mark.items() if mark_days <= wanted]
-    if done:
+    if done and keep:
         session.execute(delete(MetricsDirty).where(col(MetricsDirty.id).in_(done)))
     return {day: fresh[day] if day in fresh else _totals_of(stored[day]) for day in days}
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
@@ -72,3 +72,20 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def not_waiting(connection: Connection) -> Iterator[None]:
+    """Writes in this block fail at once (OperationalError) where another writer holds
+    the lock, instead of waiting up to busy_timeout: for writes a reader may skip."""
+    if connection.dialect.name == "sqlite":
+        previous = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+        connection.exec_driver_sql("PRAGMA busy_timeout = 0")
+        try:
+            yield
+        finally:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(previous or 0)}")
+    else:
+        # For the rest of the transaction; 0 would mean no limit.
+        connection.exec_driver_sql("SET LOCAL lock_timeout = '10ms'")
+        yield

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -11,54 +11,41 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from mentionwatch.api.auth import engine_of, reader, writer
-from mentionwatch.api.schemas import HandleIn, Label, MentionOut, MentionPage, RelabelIn
+from mentionwatch.api.params import MentionId, Text, cursor_id, invalid, moment
+from mentionwatch.api.schemas import (
+    NEEDS_TOKEN,
+    NEEDS_WRITE_TOKEN,
+    ONE_MENTION,
+    HandleIn,
+    Label,
+    MentionOut,
+    MentionPage,
+    RelabelIn,
+)
 from store.boolean_query import QuerySyntaxError, parse_query
 from store.db import session_scope
 from store.models import ApiToken, HandlingState
 from store.queries import relabel, set_handling
 from store.search import FilterError, MentionFilter, check_filter, get_mention, search_mentions
 
-router = APIRouter(tags=["mentions"])
-
-
-def invalid(field: str, message: str, **extra: Any) -> HTTPException:
-    """A 422 shaped like FastAPI's own validation errors, naming the parameter."""
-    return HTTPException(422, [{"loc": ["query", field], "msg": message, "type": "value_error", **extra}])
-
-
-def _moment(value: date | datetime | None, *, end: bool = False) -> datetime | None:
-    """A datetime as given (naive means UTC); a bare date is its whole UTC day."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    start = datetime(value.year, value.month, value.day, tzinfo=UTC)
-    return start + timedelta(days=1) if end else start
-
-
-def _cursor(value: str | None) -> int | None:
-    if value is None:
-        return None
-    if not value.isdigit():
-        raise invalid("cursor", "use the next_cursor of the previous page")
-    return int(value)
+router = APIRouter(tags=["mentions"], responses=NEEDS_TOKEN)
 
 
 @router.get("/mentions", response_model=MentionPage, summary="Search mentions, newest first")
 def list_mentions(
     engine: Annotated[Engine, Depends(engine_of)],
     _token: Annotated[ApiToken, Depends(reader)],
-    q: Annotated[str | None, Query(description="Brand query, e.g. `zamów* NEAR/3 kurier -praca`")] = None,
-    brand: str | None = None,
-    source: str | None = None,
-    language: Annotated[str | None, Query(description="Language code: pl, ru, en, ...")] = None,
+    q: Annotated[Text | None, Query(description="Brand query, e.g. `zamów* NEAR/3 kurier -praca`")] = None,
+    brand: Text | None = None,
+    source: Text | None = None,
+    language: Annotated[Text | None, Query(description="Language code: pl, ru, en, ...")] = None,
     sentiment: Annotated[Label | None, Query(description="Effective label (a manual relabel wins)")] = None,
     rating_min: Annotated[float | None, Query(ge=1, le=5, description="On the 1-5 scale")] = None,
     rating_max: Annotated[float | None, Query(ge=1, le=5, description="On the 1-5 scale")] = None,
     since: Annotated[date | datetime | None, Query(description="Inclusive; a date is its UTC day")] = None,
     until: Annotated[date | datetime | None, Query(description="Exclusive; a date includes its UTC day")] = None,
     state: HandlingState | None = None,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    cursor: Annotated[Text | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     try:
@@ -67,14 +54,15 @@ def list_mentions(
         raise invalid("q", f"bad query: {exc}", column=exc.column) from exc
     filters = MentionFilter(
         query=query, brand=brand, source=source, language=language, sentiment=sentiment, rating_min=rating_min,
-        rating_max=rating_max, since=_moment(since), until=_moment(until, end=True), state=state,
+        rating_max=rating_max, since=moment("since", since), until=moment("until", until, end=True), state=state,
     )
+    before_id = cursor_id(cursor)
     with session_scope(engine) as session:
         try:
             check_filter(session, filters)
         except FilterError as exc:
             raise invalid(exc.field, str(exc)) from exc
-        rows = list(search_mentions(session, filters=filters, before_id=_cursor(cursor), limit=limit + 1))
+        rows = list(search_mentions(session, filters=filters, before_id=before_id, limit=limit + 1))
     more = len(rows) > limit
     return {"items": rows[:limit], "next_cursor": str(rows[limit - 1]["id"]) if more else None}
 
@@ -87,9 +75,9 @@ def _mention_or_404(engine: Engine, mention_id: int) -> dict[str, Any]:
     return row
 
 
-@router.get("/mentions/{mention_id}", response_model=MentionOut, summary="One mention")
+@router.get("/mentions/{mention_id}", response_model=MentionOut, summary="One mention", responses=ONE_MENTION)
 def read_mention(
-    mention_id: int, engine: Annotated[Engine, Depends(engine_of)], _token: Annotated[ApiToken, Depends(reader)]
+    mention_id: MentionId, engine: Annotated[Engine, Depends(engine_of)], _token: Annotated[ApiToken, Depends(reader)]
 ) -> dict[str, Any]:
     return _mention_or_404(engine, mention_id)
 
@@ -104,9 +92,14 @@ def _change(engine: Engine, mention_id: int, change: Callable[[Session], object]
     return _mention_or_404(engine, mention_id)
 
 
-@router.post("/mentions/{mention_id}/handle", response_model=MentionOut, summary="Record acknowledged/responded/ignored")
+@router.post(
+    "/mentions/{mention_id}/handle",
+    response_model=MentionOut,
+    summary="Record acknowledged/responded/ignored",
+    responses=NEEDS_WRITE_TOKEN | ONE_MENTION,
+)
 def handle_mention(
-    mention_id: int,
+    mention_id: MentionId,
     body: HandleIn,
     engine: Annotated[Engine, Depends(engine_of)],
     token: Annotated[ApiToken, Depends(writer)],
@@ -121,9 +114,14 @@ def handle_mention(
     )
 
 
-@router.post("/mentions/{mention_id}/relabel", response_model=MentionOut, summary="Correct the sentiment label")
+@router.post(
+    "/mentions/{mention_id}/relabel",
+    response_model=MentionOut,
+    summary="Correct the sentiment label",
+    responses=NEEDS_WRITE_TOKEN | ONE_MENTION,
+)
 def relabel_mention(
-    mention_id: int,
+    mention_id: MentionId,
     body: RelabelIn,
     engine: Annotated[Engine, Depends(engine_of)],
     token: Annotated[ApiToken, Depends(writer)],

@@ -14,32 +14,36 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from alerts.digest.metrics import ResponseSummary, SentimentCounts
 from alerts.digest.weeks import IsoWeek
 from mentionwatch.api.auth import engine_of, reader
-from mentionwatch.api.mentions import invalid
-from mentionwatch.api.schemas import BrandMetrics, BrandOut, SourceOut
+from mentionwatch.api.params import Text, ending_week, invalid
+from mentionwatch.api.schemas import NEEDS_TOKEN, BrandMetrics, BrandOut, SourceOut
 from store.daily_metrics import daily_totals
-from store.db import session_scope
+from store.db import not_waiting, session_scope
 from store.models import ApiToken, Brand, DayCounts, Source
 
-router = APIRouter(tags=["reports"])
+router = APIRouter(tags=["reports"], responses=NEEDS_TOKEN)
 
 
-def weekly_series(session: Session, brand: Brand, weeks: int, last: IsoWeek | None) -> dict[str, Any]:
+def weekly_series(
+    session: Session, brand: Brand, weeks: int, last: IsoWeek | None, *, keep: bool = True
+) -> dict[str, Any]:
     """`weeks` ISO weeks of one brand, ending with `last` (default: the current week).
 
     Each week adds up its seven local days from store.daily_metrics, which recomputes
-    only the days that changed; the numbers are the digest's (tests compare them with
-    alerts.digest.metrics week by week).
+    only the days that changed (and, with `keep`, stores them); the numbers are the
+    digest's (tests compare them with alerts.digest.metrics week by week).
     """
     assert brand.id is not None
     zone = ZoneInfo(brand.timezone)
     last = last or IsoWeek.containing(datetime.now(UTC).astimezone(zone).date())
     series = [last.shifted(-back) for back in reversed(range(weeks))]
-    days = daily_totals(session, brand_id=brand.id, zone=zone, days=[day for week in series for day in week.days])
+    wanted = [day for week in series for day in week.days]
+    days = daily_totals(session, brand_id=brand.id, zone=zone, days=wanted, keep=keep)
     return {
         "brand": brand.name,
         "timezone": brand.timezone,
@@ -78,21 +82,24 @@ def _week(week: IsoWeek, zone: ZoneInfo, totals: DayCounts) -> dict[str, Any]:
 def metrics(
     engine: Annotated[Engine, Depends(engine_of)],
     _token: Annotated[ApiToken, Depends(reader)],
-    brand: Annotated[str | None, Query(description="One brand; all brands without it")] = None,
+    brand: Annotated[Text | None, Query(description="One brand; all brands without it")] = None,
     weeks: Annotated[int, Query(ge=1, le=104, description="How many weeks, ending with last_week")] = 12,
-    last_week: Annotated[str | None, Query(description="ISO week like 2026-W47; default: the current week")] = None,
+    last_week: Annotated[Text | None, Query(description="ISO week like 2026-W47; default: the current week")] = None,
 ) -> list[dict[str, Any]]:
-    try:
-        last = IsoWeek.parse(last_week) if last_week is not None else None
-    except ValueError as exc:
-        raise invalid("last_week", str(exc)) from exc
+    last = ending_week(last_week, weeks)
     with session_scope(engine) as session:
         brands = list(session.exec(select(Brand).order_by(col(Brand.name))))
         if brand is not None:
             brands = [b for b in brands if b.name == brand]
             if not brands:
                 raise invalid("brand", f"unknown brand {brand!r}")
-        return [weekly_series(session, b, weeks, last) for b in brands]
+        try:
+            with not_waiting(session.connection()):
+                return [weekly_series(session, b, weeks, last) for b in brands]
+        except OperationalError:
+            # A crawl holds the write lock: the same numbers, recomputed and not kept.
+            session.rollback()
+            return [weekly_series(session, b, weeks, last, keep=False) for b in brands]
 
 
 @router.get("/brands", response_model=list[BrandOut], summary="The brands in the store")

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import AnyHttpUrl, BaseModel, Field
 
+from mentionwatch.api.params import Text
+
 Label = Literal["negative", "neutral", "positive"]
 HandledState = Literal["new", "acknowledged", "responded", "ignored"]
 
@@ -60,12 +62,12 @@ class MentionPage(BaseModel):
 class HandleIn(BaseModel):
     state: Literal["acknowledged", "responded", "ignored"]
     response_url: AnyHttpUrl | None = Field(None, description="the public answer (for responded)")
-    by: str | None = Field(None, description="who; defaults to the token's name")
+    by: Text | None = Field(None, description="who; defaults to the token's name")
 
 
 class RelabelIn(BaseModel):
     label: Label
-    by: str | None = Field(None, description="who; defaults to the token's name")
+    by: Text | None = Field(None, description="who; defaults to the token's name")
 
 
 class BrandOut(BaseModel):
@@ -103,3 +105,13 @@ class BrandMetrics(BaseModel):
     brand: str
     timezone: str
     weeks: list[WeekOut]
+
+
+class ErrorOut(BaseModel):
+    detail: str = Field(description="what was wrong, in words")
+
+
+# The errors every route may answer besides 422, so that the OpenAPI schema lists them.
+NEEDS_TOKEN = {401: {"model": ErrorOut, "description": "no bearer token, or an unknown one"}}
+NEEDS_WRITE_TOKEN = {403: {"model": ErrorOut, "description": "a read token on a write route"}}
+ONE_MENTION = {404: {"model": ErrorOut, "description": "no mention with this id"}}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Annotated
 
 import typer
@@ -10,8 +11,8 @@ from rich.table import Table
 
 from mentionwatch.api.tokens import Scope, create_token, list_tokens, revoke_token
 from mentionwatch.commands.output import OutputFormat, write_rows
-from mentionwatch.context import app_state, fail
-from store.db import session_scope
+from mentionwatch.context import app_state, err_console, fail
+from store.db import normalize_url, session_scope
 from store.sql import ReadOnlySQLError, read_only_query
 
 app = typer.Typer()
@@ -21,6 +22,7 @@ token_app = typer.Typer(
 )
 app.add_typer(token_app, name="api-token")
 console = Console()
+TABLE_ROWS = 1000  # a Rich table is built in memory; machine formats stream every row
 
 
 @app.command("sql")
@@ -30,18 +32,33 @@ def sql(
     format: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, csv, jsonl or json.")] = (
         OutputFormat.table
     ),
+    timeout: Annotated[
+        float, typer.Option(min=0.1, max=86400, help="Stop the query after this many seconds.")
+    ] = 30.0,
+    limit: Annotated[
+        int | None,
+        typer.Option(min=1, help=f"Print at most this many rows (default: {TABLE_ROWS} for the table, all otherwise)."),
+    ] = None,
 ) -> None:
-    """Run a read-only SQL query on the store; writes are refused by the database itself.
+    """Run a read-only SQL query on the store, within a time limit; the database itself refuses writes.
 
     Start from mention_view (one row per mention with brand, source, sentiment and handling).
+    $MENTIONWATCH_SQL_DATABASE_URL points it at another database URL, such as a read-only role.
 
     Example: mentionwatch sql "SELECT brand, sentiment, count(*) FROM mention_view GROUP BY 1, 2" --format csv
     """
+    settings = app_state(ctx).settings
+    # Not app_state(ctx).engine: that would open the store read-write and migrate it.
+    url = normalize_url(settings.sql_database_url or settings.database_url)
+    shown = limit if limit is not None else TABLE_ROWS if format is OutputFormat.table else None
     try:
-        with read_only_query(app_state(ctx).engine, statement) as result:
-            write_rows(result.columns, result.rows, format)
+        with read_only_query(url, statement, timeout=timeout) as result:
+            write_rows(result.columns, islice(result.rows, shown), format)
+            more = shown is not None and next(result.rows, None) is not None
     except ReadOnlySQLError as exc:
         fail(str(exc))
+    if more:
+        err_console.print(f"Showing the first {shown} rows; --limit N or --format csv for more.", highlight=False)
 
 
 @app.command("api")

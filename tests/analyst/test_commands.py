@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mentionwatch.cli import app
-from store.db import make_engine
+from store.db import make_engine, upgrade
 from tests.analyst.sample_store import fill_sample_store
 
 runner = CliRunner()
@@ -101,6 +101,44 @@ def test_sql_reads_and_refuses_writes(ids: dict[str, int]) -> None:
     assert code == 2 and "one statement at a time" in output
     code, output = _run("sql", "SELECT count(*) AS n FROM mentions", "--format", "jsonl")
     assert json.loads(output) == {"n": 8}
+
+
+def test_sql_neither_migrates_nor_creates_the_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine, "0003")
+    engine.dispose()
+    monkeypatch.setenv("MENTIONWATCH_DATABASE_URL", f"sqlite:///{path}")
+    code, output = _run("sql", "SELECT version_num FROM alembic_version", "-f", "csv")
+    assert (code, output.splitlines()) == (0, ["version_num", "0003"])
+    code, output = _run("sql", "SELECT count(*) FROM daily_metrics")  # a table of migration 0004
+    assert code == 2 and "no such table: daily_metrics" in output
+    missing = tmp_path / "missing" / "store.db"
+    monkeypatch.setenv("MENTIONWATCH_DATABASE_URL", f"sqlite:///{missing}")
+    code, output = _run("sql", "SELECT 1")
+    assert code == 2 and "no store at" in output and not missing.parent.exists()
+
+
+def test_sql_uses_its_own_database_url_a_time_limit_and_a_row_limit(
+    ids: dict[str, int], monkeypatch: pytest.MonkeyPatch, sqlite_url: str, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MENTIONWATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'service-only.db'}")
+    monkeypatch.setenv("MENTIONWATCH_SQL_DATABASE_URL", sqlite_url)
+    numbers = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500) SELECT i FROM n"
+    code, output = _run("sql", numbers)
+    assert code == 0 and "│ 1000 │" in output and "│ 1001 │" not in output
+    assert "Showing the first 1000 rows; --limit N or --format csv for more." in output
+    code, output = _run("sql", numbers, "-f", "csv")
+    assert len(output.splitlines()) == 1501 and "Showing" not in output
+    code, output = _run("sql", numbers, "-f", "jsonl", "--limit", "3")
+    rows = [json.loads(line)["i"] for line in output.splitlines() if line.startswith("{")]
+    assert rows == [1, 2, 3] and "Showing the first 3 rows" in output
+    code, output = _run("sql", "SELECT count(*) FROM mention_view", "-f", "csv")
+    assert output.splitlines()[1] == "8"
+    endless = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT max(i) FROM n"
+    code, output = _run("sql", endless, "--timeout", "0.5")
+    assert code == 2 and "ran longer than 0.5 s" in output
+    assert not (tmp_path / "service-only.db").exists()
 
 
 def test_api_tokens_create_list_revoke(ids: dict[str, int]) -> None:

@@ -2,47 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from alerts.digest.metrics import rating_summary, response_summary, sentiment_counts
 from alerts.digest.weeks import IsoWeek
-from mentionwatch.api import create_app
 from mentionwatch.api.reports import weekly_series
-from mentionwatch.api.tokens import Scope, create_token
-from mentionwatch.settings import Settings
 from store.db import session_scope
 from store.models import Brand
 from tests.analyst.sample_store import fill_sample_store
-
-
-@dataclass
-class Api:
-    client: TestClient
-    ids: dict[str, int]
-    read: dict[str, str]
-    write: dict[str, str]
-
-    def get(self, path: str, **params: object) -> dict | list:  # type: ignore[type-arg]
-        response = self.client.get(path, params=params, headers=self.read)
-        assert response.status_code == 200, response.text
-        return response.json()  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-def api(engine: Engine) -> Iterator[Api]:
-    ids = fill_sample_store(engine)
-    with session_scope(engine) as session:
-        read = create_token(session, name="looker", scope=Scope.read)
-        write = create_token(session, name="ola", scope=Scope.write)
-    with TestClient(create_app(engine, Settings())) as client:
-        yield Api(client, ids, {"Authorization": f"Bearer {read}"}, {"Authorization": f"Bearer {write}"})
+from tests.api.conftest import Api
 
 
 def test_tokens_are_required_and_scoped(api: Api) -> None:

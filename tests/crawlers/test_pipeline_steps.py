@@ -142,8 +142,8 @@ def test_match_all_keeps_everything_and_query_filters() -> None:
 def test_brand_without_query_matches_its_name_and_bad_queries_say_where() -> None:
     assert brand_query(Brand(name="Acme Foods")).matches("I love acme foods!")
     assert not brand_query(Brand(name="Acme Foods")).matches("acme and foods")
-    with pytest.raises(QuerySyntaxError):
-        brand_query(Brand(name="X", query="(zamówko OR"))
+    with pytest.raises(QuerySyntaxError):  # config validation refuses it; constructed past it here
+        brand_query(Brand.model_construct(name="X", query="(zamówko OR"))
 
 
 # -- dedup and save ------------------------------------------------------------------
