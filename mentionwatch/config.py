@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from store.boolean_query import parse_query
+
 SourceType = Literal[
     "schemaorg",
     "feed",
@@ -95,6 +97,17 @@ class Brand(_Strict):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r} (use an IANA name like 'Europe/Warsaw')") from exc
+        return value
+
+    @field_validator("query")
+    @classmethod
+    def _readable_query(cls, value: str) -> str:
+        # Checked here so that `check` and every command refuse it, not the crawl later.
+        if value.strip():
+            try:
+                parse_query(value)
+            except ValueError as exc:
+                raise ValueError(f"{exc} in {value!r} (see Query language in the README)") from exc
         return value
 
     @property

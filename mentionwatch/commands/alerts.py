@@ -15,7 +15,7 @@ from alerts.outbox import AlertSetupError, check_setup, list_rows, requeue_faile
 from alerts.sender import SendPolicy, send_alerts
 from alerts.slack_client import check_token
 from mentionwatch.context import AppState, app_state, fail
-from mentionwatch.service import Service, service_jobs
+from mentionwatch.features import feature_notes
 from store.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -50,8 +50,13 @@ def run(ctx: typer.Context) -> None:
 
     Example: mentionwatch --config mentionwatch.toml run
     """
+    # The service's jobs crawl (Scrapy), score (torch) and build digests (matplotlib).
+    from mentionwatch.service import Service, service_jobs
+
     state = app_state(ctx)
     _checked(state)
+    for note in feature_notes(state.config, state.settings):
+        log.info(note)
     stop = threading.Event()
     Service(service_jobs(state.engine, state.settings, state.config, stop), stop=stop).run_until_stopped()
 

@@ -12,7 +12,6 @@ from mentionwatch.api.tokens import Scope, create_token, list_tokens, revoke_tok
 from mentionwatch.commands.output import OutputFormat, write_rows
 from mentionwatch.context import app_state, fail
 from store.db import session_scope
-from store.sql import ReadOnlySQLError, read_only_query
 
 app = typer.Typer()
 token_app = typer.Typer(
@@ -37,6 +36,8 @@ def sql(
 
     Example: mentionwatch sql "SELECT brand, sentiment, count(*) FROM mention_view GROUP BY 1, 2" --format csv
     """
+    from store.sql import ReadOnlySQLError, read_only_query  # psycopg: only for this command
+
     try:
         with read_only_query(app_state(ctx).engine, statement) as result:
             write_rows(result.columns, result.rows, format)

@@ -1,0 +1,91 @@
+"""How long the command line takes to start, next to the libraries it cannot do without.
+
+Every command pays the command line's imports before it does anything. The floor is
+`import typer, rich, sqlalchemy, pydantic`; `mentionwatch --help` and `mentionwatch
+mentions search` (on an empty SQLite store) should cost about that, not the seconds
+that torch, transformers, matplotlib and Scrapy take to import.
+
+Each command runs in a fresh interpreter, interleaved, `--repeat` times; the table shows
+the median and the fastest wall-clock time. `--compare-with REF` also runs the commands
+on the code of a git revision (exported to a temporary folder and put first on
+PYTHONPATH), so "before" and "after" are measured in the same run on the same machine:
+
+    python -m benchmarks.startup --compare-with main
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from io import BytesIO
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# The console script's body: the same imports as `mentionwatch ...`, wherever the code comes from.
+CLI = "import sys; from mentionwatch.cli import app; sys.exit(app(prog_name='mentionwatch'))"
+COMMANDS: dict[str, list[str]] = {
+    "import typer, rich, sqlalchemy, pydantic": ["-c", "import typer, rich, sqlalchemy, pydantic"],
+    "mentionwatch --help": ["-c", CLI, "--help"],
+    "mentionwatch mentions search ''": ["-c", CLI, "mentions", "search", ""],
+}
+
+
+@contextmanager
+def exported(ref: str) -> Iterator[Path]:
+    """The tree of git revision `ref` in a temporary folder."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], capture_output=True, check=True).stdout
+    with tempfile.TemporaryDirectory(prefix="mentionwatch-startup-") as folder:
+        with tarfile.open(fileobj=BytesIO(archive)) as tar:
+            tar.extractall(folder, filter="data")
+        yield Path(folder)
+
+
+def seconds(args: Sequence[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each command (default 5)")
+    parser.add_argument("--compare-with", metavar="REF", help="also time the code of this git revision")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="mentionwatch-startup-db-") as db_folder, (
+        exported(args.compare_with) if args.compare_with else nullcontext()
+    ) as other_tree:
+        env = {**os.environ, "MENTIONWATCH_DATABASE_URL": f"sqlite:///{Path(db_folder) / 'empty.db'}"}
+        trees = {"this tree": env}
+        if other_tree is not None:
+            trees = {args.compare_with: {**env, "PYTHONPATH": str(other_tree)}, **trees}
+        for tree_env in trees.values():  # migrate the store once, untimed
+            seconds(COMMANDS["mentionwatch mentions search ''"], tree_env)
+        times: dict[tuple[str, str], list[float]] = {(c, t): [] for c in COMMANDS for t in trees}
+        for _ in range(args.repeat):
+            for command, command_args in COMMANDS.items():
+                for tree, tree_env in trees.items():
+                    times[command, tree].append(seconds(command_args, tree_env))
+
+    header = f"{'command':<34} " + " ".join(f"{tree + ' median / min (s)':>30}" for tree in trees)
+    print(f"{args.repeat} runs each, fresh interpreters, interleaved")
+    print(header)
+    print("-" * len(header))
+    for command in COMMANDS:
+        cells = []
+        for tree in trees:
+            runs = times[command, tree]
+            cells.append(f"{statistics.median(runs):>19.2f} / {min(runs):>8.2f}")
+        print(f"{command:<34} " + " ".join(cells))
+
+
+if __name__ == "__main__":
+    main()
