@@ -147,6 +147,10 @@ def finish(settings: Settings, job: SourceJob, crawler: Crawler) -> CrawlRunStat
     return stats
 
 
+def _warnings_only(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING
+
+
 def crawl_in_this_process(
     config: Config,
     settings: Settings,
@@ -159,8 +163,13 @@ def crawl_in_this_process(
     if not jobs:
         return results
     detector()  # loads lingua's models now rather than stalling the reactor at the first item
+    quiet = logging.getLevelName(settings.log_level.upper()) != logging.DEBUG
+    if quiet:
+        # Making the process resets Scrapy's logger levels, then logs "Scrapy 2.x started";
+        # only a filter on the logger that says it outlasts the reset.
+        logging.getLogger("scrapy.utils.log").addFilter(_warnings_only)
     process = CrawlerProcess(scrapy_settings(settings, scrapy_overrides))
-    if logging.getLevelName(settings.log_level.upper()) != logging.DEBUG:
+    if quiet:
         # Scrapy's start-up and stats dumps drown the per-source warnings; DEBUG shows all.
         logging.getLogger("scrapy").setLevel(logging.WARNING)
     running: list[tuple[SourceJob, Crawler]] = []

@@ -8,13 +8,12 @@ the monitoring config file (brands, sources) can be shared and committed without
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 from typing import Annotated, Literal
 
 from platformdirs import user_cache_dir, user_data_dir
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_NAME = "mentionwatch"
 ENV_PREFIX = "MENTIONWATCH_"
@@ -72,7 +71,6 @@ class Settings(BaseSettings):
 
     user_agent: str = "mentionwatch/0.1 (+https://github.com/mentionwatch/mentionwatch)"
 
-
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -90,8 +88,3 @@ def load_settings() -> Settings:
         name = ENV_PREFIX + str(first["loc"][0]).upper() if first["loc"] else "a MENTIONWATCH_ variable"
         message = first["msg"].removeprefix("Value error, ")
         raise SettingsProblem(f"{name}: {message[:1].lower()}{message[1:]}; correct it or unset it") from None
-    except SettingsError as exc:
-        # pydantic-settings names the field only in its message: 'error parsing value for field "x" ...'.
-        field = re.search(r'field "(\w+)"', str(exc))
-        name = ENV_PREFIX + field.group(1).upper() if field else "a MENTIONWATCH_ variable"
-        raise SettingsProblem(f"{name}: not valid JSON; correct it or unset it") from None

@@ -11,19 +11,9 @@ from typer.testing import CliRunner, Result
 
 from mentionwatch.cli import app
 from mentionwatch.settings import Settings
+from tests.test_config import MINIMAL
 
 runner = CliRunner()
-MINIMAL = """
-[[brands]]
-name = "Acme"
-query = "acme"
-
-[[sources]]
-name = "acme-feed"
-brand = "Acme"
-type = "feed"
-urls = ["https://news.example/acme.xml"]
-"""
 
 
 @pytest.fixture
@@ -139,7 +129,7 @@ def test_a_postgresql_that_refuses_the_user_or_database_is_named(
 
 def with_source(lines: str) -> str:
     """MINIMAL with its source's type and targets replaced by `lines`."""
-    return MINIMAL.replace('type = "feed"\nurls = ["https://news.example/acme.xml"]', lines)
+    return MINIMAL.replace('type = "feed"\nurls = ["http://127.0.0.1:1/feed.xml"]', lines)
 
 
 @pytest.mark.parametrize(
@@ -151,8 +141,8 @@ def with_source(lines: str) -> str:
         (with_source('type = "mastodon"\nsearch = ["acme"]'), "source 'acme-feed': needs base_url"),
         (with_source('type = "youtube"\noptions = { video_ids = ["x"], api_key_env = "MW_TEST_UNSET_KEY" }'),
          "source 'acme-feed': the environment variable MW_TEST_UNSET_KEY (options.api_key_env) is not set"),
-        (with_source('type = "feed"\nurls = ["news.example/acme.xml"]'),
-         "source 'acme-feed': Missing scheme in request url: news.example/acme.xml"),
+        (with_source('type = "feed"\nurls = ["127.0.0.1:1/feed.xml"]'),
+         "source 'acme-feed': Missing scheme in request url: 127.0.0.1:1/feed.xml"),
         (with_source('type = "feed"'), "source 'acme-feed': nothing to crawl; list its urls (or search terms)"),
     ],
     ids=["query", "appstore", "mastodon", "youtube", "url", "no-urls"],

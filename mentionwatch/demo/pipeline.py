@@ -109,7 +109,9 @@ def _latest_week(state: AppState, config: Config) -> IsoWeek:
 
 def run_demo(settings: Settings, folder: Path) -> None:
     """Serve the sample site, crawl, score, alert and write the digest, keeping everything in `folder`."""
-    settings = settings.model_copy(update={"database_url": f"sqlite:///{folder / 'demo.db'}"})
+    database = folder / "demo.db"
+    earlier_run = database.exists()
+    settings = settings.model_copy(update={"database_url": f"sqlite:///{database}"})
     timings = _Timings()
     with _demo_site() as base_url:
         config_path = folder / "demo.toml"
@@ -118,10 +120,19 @@ def run_demo(settings: Settings, folder: Path) -> None:
         config = state.config
         state.sync_config()
         console.print(f"Sample site on {base_url}; store and digest in {folder}")
+        if earlier_run:
+            console.print(
+                f"[yellow]{folder} holds an earlier demo run: its mentions are stored, scored and alerted, so this "
+                "run finds nothing new (the summary counts the earlier run). For a fresh run, delete the folder "
+                "or pass another --workdir.",
+                highlight=False,
+            )
         console.print(stats_table(timings.run("crawl", lambda: run_crawl(config, settings, scrapy_overrides=_FAST_START))))
     classifier = timings.run("load model", lambda: classifier_from_settings(settings))
-    timings.run("score", lambda: score_pending(state.engine, classifier))
-    timings.run("alerts", lambda: send_alerts(state.engine, settings, config))
+    scored = timings.run("score", lambda: score_pending(state.engine, classifier))
+    console.print(f"Scored {scored} new mention(s) with {classifier.name}.")
+    alerts = timings.run("alerts", lambda: send_alerts(state.engine, settings, config))
+    console.print(f"Queued {alerts.enqueued} alert(s), sent {alerts.sent}.")
     preview = folder / "digest.html"
 
     def digest() -> None:
