@@ -48,9 +48,12 @@ def exported(ref: str) -> Iterator[Path]:
         yield Path(folder)
 
 
-def seconds(args: Sequence[str], env: dict[str, str]) -> float:
+def seconds(args: Sequence[str], env: dict[str, str], cwd: Path) -> float:
+    # `cwd` holds no code: `python -c` puts it first on sys.path, before PYTHONPATH.
     started = time.perf_counter()
-    subprocess.run([sys.executable, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    subprocess.run(
+        [sys.executable, *args], env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
+    )
     return time.perf_counter() - started
 
 
@@ -63,17 +66,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mentionwatch-startup-db-") as db_folder, (
         exported(args.compare_with) if args.compare_with else nullcontext()
     ) as other_tree:
-        env = {**os.environ, "MENTIONWATCH_DATABASE_URL": f"sqlite:///{Path(db_folder) / 'empty.db'}"}
-        trees = {"this tree": env}
+        folder = Path(db_folder)
+        env = {**os.environ, "MENTIONWATCH_DATABASE_URL": f"sqlite:///{folder / 'empty.db'}"}
+        trees = {"this tree": {**env, "PYTHONPATH": str(ROOT)}}
         if other_tree is not None:
             trees = {args.compare_with: {**env, "PYTHONPATH": str(other_tree)}, **trees}
         for tree_env in trees.values():  # migrate the store once, untimed
-            seconds(COMMANDS["mentionwatch mentions search ''"], tree_env)
+            seconds(COMMANDS["mentionwatch mentions search ''"], tree_env, folder)
         times: dict[tuple[str, str], list[float]] = {(c, t): [] for c in COMMANDS for t in trees}
         for _ in range(args.repeat):
             for command, command_args in COMMANDS.items():
                 for tree, tree_env in trees.items():
-                    times[command, tree].append(seconds(command_args, tree_env))
+                    times[command, tree].append(seconds(command_args, tree_env, folder))
 
     header = f"{'command':<34} " + " ".join(f"{tree + ' median / min (s)':>30}" for tree in trees)
     print(f"{args.repeat} runs each, fresh interpreters, interleaved")

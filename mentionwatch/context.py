@@ -24,9 +24,14 @@ err_console = Console(stderr=True)
 log = logging.getLogger(__name__)
 
 
+def report_error(message: str) -> None:
+    """One `error: ...` line on stderr; the message is plain text, never Rich markup."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     """Stop the command with one clear message on stderr (exit 2: the user's input was wrong)."""
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    report_error(message)
     raise typer.Exit(code)
 
 

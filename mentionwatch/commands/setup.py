@@ -8,10 +8,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from mentionwatch.context import app_state, err_console, fail
+from mentionwatch.context import app_state, fail, report_error
 from mentionwatch.features import feature_notes
 
 app = typer.Typer()
@@ -60,11 +59,14 @@ def check(ctx: typer.Context) -> None:
     state = app_state(ctx)
     config = state.config
     engine = state.engine  # opening the store reports an unusable MENTIONWATCH_DATABASE_URL
-    problems = source_problems(config)
+    problems = [f"{state.config_path}: {problem}" for problem in source_problems(config)]
     try:
         check_setup(config, state.settings)
-        check_token(state.settings)
     except AlertSetupError as exc:
+        problems.append(f"{state.config_path}: {exc}")
+    try:
+        check_token(state.settings)
+    except AlertSetupError as exc:  # the token is a setting, not part of the config file
         problems.append(str(exc))
     table = Table(
         title=f"{state.config_path}: {len(config.brands)} brands, {len(config.sources)} sources",
@@ -80,7 +82,7 @@ def check(ctx: typer.Context) -> None:
         console.print(note, highlight=False)
     if problems:
         for problem in problems:
-            err_console.print(f"[bold red]error:[/] {escape(f'{state.config_path}: {problem}')}", highlight=False, soft_wrap=True)
+            report_error(problem)
         raise typer.Exit(2)
 
 
