@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -48,13 +49,18 @@ def exported(ref: str) -> Iterator[Path]:
         yield Path(folder)
 
 
-def seconds(args: Sequence[str], env: dict[str, str], cwd: Path) -> float:
+def seconds(args: Sequence[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Wall-clock and CPU (user + system) seconds of one run; CPU time varies less on a busy machine."""
     # `cwd` holds no code: `python -c` puts it first on sys.path, before PYTHONPATH.
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(
         [sys.executable, *args], env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
     )
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = cpu_after.ru_utime - cpu_before.ru_utime + cpu_after.ru_stime - cpu_before.ru_stime
+    return wall, cpu
 
 
 def main() -> None:
@@ -73,22 +79,22 @@ def main() -> None:
             trees = {args.compare_with: {**env, "PYTHONPATH": str(other_tree)}, **trees}
         for tree_env in trees.values():  # migrate the store once, untimed
             seconds(COMMANDS["mentionwatch mentions search ''"], tree_env, folder)
-        times: dict[tuple[str, str], list[float]] = {(c, t): [] for c in COMMANDS for t in trees}
+        times: dict[tuple[str, str], list[tuple[float, float]]] = {(c, t): [] for c in COMMANDS for t in trees}
         for _ in range(args.repeat):
             for command, command_args in COMMANDS.items():
                 for tree, tree_env in trees.items():
                     times[command, tree].append(seconds(command_args, tree_env, folder))
 
-    header = f"{'command':<34} " + " ".join(f"{tree + ' median / min (s)':>30}" for tree in trees)
+    header = f"{'command':<40} " + " ".join(f"{tree + ': wall median / min, CPU median (s)':>44}" for tree in trees)
     print(f"{args.repeat} runs each, fresh interpreters, interleaved")
     print(header)
     print("-" * len(header))
     for command in COMMANDS:
         cells = []
         for tree in trees:
-            runs = times[command, tree]
-            cells.append(f"{statistics.median(runs):>19.2f} / {min(runs):>8.2f}")
-        print(f"{command:<34} " + " ".join(cells))
+            walls, cpus = zip(*times[command, tree], strict=True)
+            cells.append(f"{statistics.median(walls):>26.2f} / {min(walls):5.2f}, {statistics.median(cpus):8.2f}")
+        print(f"{command:<40} " + " ".join(cells))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("torch", "transformers", "matplotlib", "scrapy", "twisted", "apscheduler", "fastapi", "uvicorn", "psycopg")
+HEAVY = ("torch", "transformers", "matplotlib", "scrapy", "twisted", "apscheduler", "fastapi", "uvicorn", "psycopg", "slack_sdk")
 # Runs a command as the console script does, then lists the heavy modules it imported.
 PROBE = f"""
 import json, sys

@@ -11,9 +11,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from alerts.outbox import AlertSetupError, check_setup, list_rows, requeue_failed
-from alerts.sender import SendPolicy, send_alerts
-from alerts.slack_client import check_token
 from mentionwatch.context import AppState, app_state, fail
 from mentionwatch.features import feature_notes
 from store.db import session_scope
@@ -31,6 +28,10 @@ console = Console()
 def _checked(state: AppState) -> None:
     """Mirror the config into the store and fail early on a brand whose alerts cannot go out,
     or on a Slack token Slack refuses."""
+    # The alerts package (slack_sdk, tenacity) loads only in the commands that send.
+    from alerts.outbox import AlertSetupError, check_setup
+    from alerts.slack_client import check_token
+
     state.sync_config()
     try:
         check_setup(state.config, state.settings)
@@ -65,13 +66,14 @@ def run(ctx: typer.Context) -> None:
 def send(
     ctx: typer.Context,
     reclaim_after: Annotated[
-        int,
+        int | None,
         typer.Option(
             help="Seconds after which an alert left mid-send by a stopped sender is sent again (after "
-            "checking Slack for it). 0 after a crash, when no other sender is running.",
+            "checking Slack for it); default: the sender's, a few minutes. 0 after a crash, when no "
+            "other sender is running.",
             min=0,
         ),
-    ] = int(SendPolicy().reclaim_after.total_seconds()),
+    ] = None,
 ) -> None:
     """Queue the negative mentions that qualify and send every due alert, once.
 
@@ -79,11 +81,12 @@ def send(
 
     Example: mentionwatch alerts send
     """
+    from alerts.sender import SendPolicy, send_alerts
+
     state = app_state(ctx)
     _checked(state)
-    stats = send_alerts(
-        state.engine, state.settings, state.config, policy=SendPolicy(reclaim_after=timedelta(seconds=reclaim_after))
-    )
+    policy = SendPolicy() if reclaim_after is None else SendPolicy(reclaim_after=timedelta(seconds=reclaim_after))
+    stats = send_alerts(state.engine, state.settings, state.config, policy=policy)
     console.print(
         f"queued {stats.enqueued}, sent {stats.sent} ({stats.recovered} found already posted), "
         f"failed {stats.failed}, to retry {stats.retrying}"
@@ -106,6 +109,8 @@ def list_alerts(
 
     Example: mentionwatch alerts list --failed
     """
+    from alerts.outbox import list_rows
+
     state = app_state(ctx)
     with session_scope(state.engine) as session:
         rows = list_rows(session, failed_only=failed, limit=limit)
@@ -137,5 +142,7 @@ def retry(
 
     Example: mentionwatch alerts retry 12 13
     """
+    from alerts.outbox import requeue_failed
+
     count = requeue_failed(app_state(ctx).engine, ids=ids)
     console.print(f"{count} failed alerts queued again; `mentionwatch alerts send` sends them.")
