@@ -159,17 +159,16 @@ def crawl_in_this_process(
     scrapy_overrides: Mapping[str, Any] | None = None,
 ) -> list[CrawlRunStats]:
     """Crawl the selected sources (all by default) once. Runs the reactor: once per process."""
+    if logging.getLevelName(settings.log_level.upper()) != logging.DEBUG:
+        # Making the CrawlerProcess resets Scrapy's logger levels, then logs "Scrapy 2.x started":
+        # only a filter on the logger that says it outlasts the reset (the levels are set below).
+        logging.getLogger("scrapy.utils.log").addFilter(_warnings_only)
     jobs, results = prepare_jobs(config, settings, source_names)
     if not jobs:
         return results
     detector()  # loads lingua's models now rather than stalling the reactor at the first item
-    quiet = logging.getLevelName(settings.log_level.upper()) != logging.DEBUG
-    if quiet:
-        # Making the process resets Scrapy's logger levels, then logs "Scrapy 2.x started";
-        # only a filter on the logger that says it outlasts the reset.
-        logging.getLogger("scrapy.utils.log").addFilter(_warnings_only)
     process = CrawlerProcess(scrapy_settings(settings, scrapy_overrides))
-    if quiet:
+    if logging.getLevelName(settings.log_level.upper()) != logging.DEBUG:
         # Scrapy's start-up and stats dumps drown the per-source warnings; DEBUG shows all.
         logging.getLogger("scrapy").setLevel(logging.WARNING)
     running: list[tuple[SourceJob, Crawler]] = []
