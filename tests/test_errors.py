@@ -43,7 +43,11 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-COMMANDS = [["mentions", "search", "x"], ["check"], ["crawl"], ["alerts", "send"], ["digest", "--brand", "Acme", "--send"]]
+COMMANDS = [
+    ["mentions", "search", "x"], ["mentions", "export"], ["check"], ["crawl"], ["score"], ["alerts", "send"],
+    ["alerts", "list"], ["digest", "--brand", "Acme", "--send"], ["db", "upgrade"], ["api-token", "list"],
+    ["sql", "SELECT 1"],
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)

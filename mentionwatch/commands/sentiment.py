@@ -162,7 +162,7 @@ def score(
     """
     from mentionwatch.scoring import score_pending
 
-    state = app_state(ctx)
+    engine = app_state(ctx).engine  # a store that cannot be opened is reported before the model loads
     classifier = load_classifier(ctx)
-    count = score_pending(state.engine, classifier, batch_size=batch_size, limit=limit)
+    count = score_pending(engine, classifier, batch_size=batch_size, limit=limit)
     console.print(f"Scored {count} mention(s) with {classifier.name} (version {classifier.version}).")
