@@ -54,10 +54,10 @@ def seconds(args: Sequence[str], env: dict[str, str], cwd: Path) -> tuple[float,
     # `cwd` holds no code: `python -c` puts it first on sys.path, before PYTHONPATH.
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, *args], env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
-    )
+    run = subprocess.run([sys.executable, *args], env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wall = time.perf_counter() - started
+    if run.returncode != 0:
+        raise SystemExit(f"{' '.join(args[2:]) or args[1]} failed ({env.get('PYTHONPATH')}):\n{run.stderr.decode()[-2000:]}")
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = cpu_after.ru_utime - cpu_before.ru_utime + cpu_after.ru_stime - cpu_before.ru_stime
     return wall, cpu
@@ -73,10 +73,12 @@ def main() -> None:
         exported(args.compare_with) if args.compare_with else nullcontext()
     ) as other_tree:
         folder = Path(db_folder)
-        env = {**os.environ, "MENTIONWATCH_DATABASE_URL": f"sqlite:///{folder / 'empty.db'}"}
-        trees = {"this tree": {**env, "PYTHONPATH": str(ROOT)}}
-        if other_tree is not None:
-            trees = {args.compare_with: {**env, "PYTHONPATH": str(other_tree)}, **trees}
+        code = {"this tree": ROOT} if other_tree is None else {args.compare_with: other_tree, "this tree": ROOT}
+        # A store per tree: each migrates it to its own newest schema.
+        trees = {
+            tree: {**os.environ, "PYTHONPATH": str(path), "MENTIONWATCH_DATABASE_URL": f"sqlite:///{folder / f'{i}.db'}"}
+            for i, (tree, path) in enumerate(code.items())
+        }
         for tree_env in trees.values():  # migrate the store once, untimed
             seconds(COMMANDS["mentionwatch mentions search ''"], tree_env, folder)
         times: dict[tuple[str, str], list[tuple[float, float]]] = {(c, t): [] for c in COMMANDS for t in trees}
