@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from store.boolean_query import parse_query
+from store.boolean_query import QuerySyntaxError, parse_query
 
 SourceType = Literal[
     "schemaorg",
@@ -90,6 +90,17 @@ class Brand(_Strict):
     digest_recipients: list[str] = []
     digest_language: Literal["en", "pl", "ru"] = "en"
 
+    @field_validator("query")
+    @classmethod
+    def _readable_query(cls, value: str) -> str:
+        # Checked here so that `check` reports it, not every crawl of the brand's sources.
+        if value.strip():
+            try:
+                parse_query(value)
+            except QuerySyntaxError as exc:
+                raise ValueError(f"bad query: {exc}") from exc
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -97,17 +108,6 @@ class Brand(_Strict):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r} (use an IANA name like 'Europe/Warsaw')") from exc
-        return value
-
-    @field_validator("query")
-    @classmethod
-    def _readable_query(cls, value: str) -> str:
-        # Checked here so that `check` and every command refuse it, not the crawl later.
-        if value.strip():
-            try:
-                parse_query(value)
-            except ValueError as exc:
-                raise ValueError(f"{exc} in {value!r} (see Query language in the README)") from exc
         return value
 
     @property
