@@ -12,8 +12,8 @@ Then it computes the digest's numbers two ways and checks that they agree:
 and times the whole build_digest (numbers, four charts, HTML and text) as the scheduler
 runs it.
 
-    python benchmarks/digest.py              # N = 10,000
-    python benchmarks/digest.py --mentions 2000 --repeat 3
+    python -m benchmarks.digest              # N = 10,000
+    python -m benchmarks.digest --mentions 2000 --repeat 3
 """
 
 from __future__ import annotations

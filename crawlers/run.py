@@ -146,6 +146,10 @@ def finish(settings: Settings, job: SourceJob, crawler: Crawler) -> CrawlRunStat
     return stats
 
 
+def _warnings_only(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING
+
+
 def crawl_in_this_process(
     config: Config,
     settings: Settings,
@@ -154,6 +158,10 @@ def crawl_in_this_process(
     scrapy_overrides: Mapping[str, Any] | None = None,
 ) -> list[CrawlRunStats]:
     """Crawl the selected sources (all by default) once. Runs the reactor: once per process."""
+    if logging.getLevelName(settings.log_level.upper()) != logging.DEBUG:
+        # Making the CrawlerProcess resets Scrapy's logger levels, then logs "Scrapy 2.x started":
+        # only a filter on the logger that says it outlasts the reset (the levels are set below).
+        logging.getLogger("scrapy.utils.log").addFilter(_warnings_only)
     jobs, results = prepare_jobs(config, settings, source_names)
     if not jobs:
         return results

@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from mentionwatch.commands import alerts, analyst, crawl, demo, digest, mentions, sentiment, setup
-from mentionwatch.context import AppState
-from mentionwatch.settings import Settings
+from mentionwatch.context import AppState, fail
+from mentionwatch.settings import SettingsProblem, load_settings
 
 app = typer.Typer(
     name="mentionwatch",
@@ -37,7 +37,10 @@ def main(
         ),
     ] = None,
 ) -> None:
-    settings = Settings()
+    try:
+        settings = load_settings()
+    except SettingsProblem as exc:
+        fail(str(exc))
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(message)s",
@@ -45,7 +48,10 @@ def main(
         handlers=[RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False)],
         force=True,
     )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    if settings.log_level != "DEBUG":
+        # Their INFO lines (migration steps, every job's start and end) drown the service's own.
+        for noisy in ("alembic", "apscheduler"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     ctx.obj = AppState(settings=settings, config_option=config)
 
 

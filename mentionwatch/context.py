@@ -10,11 +10,12 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.engine import Engine
 
 from mentionwatch.config import Config, ConfigError, load_config
 from mentionwatch.settings import Settings
-from store.db import make_engine, session_scope, upgrade
+from store.db import StoreUnavailable, open_store, session_scope
 from store.queries import BrandSpec, SourceSpec, sync_brands_and_sources
 
 DEFAULT_CONFIG_NAME = "mentionwatch.toml"
@@ -23,9 +24,14 @@ err_console = Console(stderr=True)
 log = logging.getLogger(__name__)
 
 
+def report_error(message: str) -> None:
+    """One `error: ...` line on stderr; the message is plain text, never Rich markup."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     """Stop the command with one clear message on stderr (exit 2: the user's input was wrong)."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    report_error(message)
     raise typer.Exit(code)
 
 
@@ -52,10 +58,13 @@ class AppState:
 
     @property
     def engine(self) -> Engine:
-        """The store, upgraded to the newest schema on first use."""
+        """The store, upgraded to the newest schema on first use; one that cannot be
+        opened ends the command with exit 2, saying why."""
         if self._engine is None:
-            self._engine = make_engine(self.settings.database_url)
-            upgrade(self._engine)
+            try:
+                self._engine = open_store(self.settings.database_url)
+            except StoreUnavailable as exc:
+                fail(f"MENTIONWATCH_DATABASE_URL: {exc}")
         return self._engine
 
     def sync_config(self) -> dict[str, int]:

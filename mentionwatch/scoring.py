@@ -7,17 +7,25 @@ run it again, or after a crash, and it picks up exactly what is still missing.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy.engine import Engine
 
 from mentionwatch.settings import Settings
-from sentiment import SentimentClassifier
 from store.db import session_scope
 from store.models import Mention
 from store.queries import mentions_to_score, save_score
 
+if TYPE_CHECKING:
+    from sentiment import SentimentClassifier
+
 
 def classifier_from_settings(settings: Settings) -> SentimentClassifier:
     """The classifier the MENTIONWATCH_SENTIMENT_* settings describe."""
+    # Imported here: torch and transformers take seconds, and commands that import this
+    # module for SCORE_BATCH or score_pending's signature should not pay for them.
+    from sentiment import SentimentClassifier
+
     return SentimentClassifier(
         settings.sentiment_model,
         label_map=settings.sentiment_label_map,

@@ -7,15 +7,21 @@ the monitoring config file (brands, sources) can be shared and committed without
 
 from __future__ import annotations
 
-from functools import lru_cache
+import logging
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from platformdirs import user_cache_dir, user_data_dir
-from pydantic import ByteSize, SecretStr
+from pydantic import ByteSize, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_NAME = "mentionwatch"
+ENV_PREFIX = "MENTIONWATCH_"
+
+
+class SettingsProblem(ValueError):
+    """A variable that cannot be used; the message names it and says what it needs
+    (never its value: it may be a secret)."""
 
 
 def default_data_dir() -> Path:
@@ -33,7 +39,8 @@ class Settings(BaseSettings):
     an error that includes it never leaks a token or a password.
     """
 
-    model_config = SettingsConfigDict(env_prefix="MENTIONWATCH_", extra="ignore")
+    # An empty variable (`MENTIONWATCH_SLACK_TOKEN=` in an env file) means "not set".
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", env_ignore_empty=True)
 
     database_url: str = default_database_url()
     # Where `mentionwatch sql` connects (default: database_url); on PostgreSQL, a
@@ -48,7 +55,7 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
 
     smtp_host: str | None = None
-    smtp_port: int = 587
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = True
@@ -70,8 +77,20 @@ class Settings(BaseSettings):
     download_maxsize: ByteSize | None = None
     download_warnsize: ByteSize | None = None
 
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if not isinstance(logging.getLevelName(value.upper()), int):
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return value.upper()
 
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process-wide settings; cached so every module sees the same values."""
-    return Settings()
+
+def load_settings() -> Settings:
+    """The settings from the environment; SettingsProblem naming the first bad variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ENV_PREFIX + str(first["loc"][0]).upper() if first["loc"] else "a MENTIONWATCH_ variable"
+        message = first["msg"].removeprefix("Value error, ")
+        raise SettingsProblem(f"{name}: {message[:1].lower()}{message[1:]}; correct it or unset it") from None

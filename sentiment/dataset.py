@@ -32,11 +32,18 @@ def parse_tsv(lines: Iterable[str], source: str) -> list[LabeledText]:
     reader = csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
     missing = [column for column in REQUIRED_COLUMNS if column not in (reader.fieldnames or [])]
     if missing:
-        raise ValueError(f"{source}: header lacks column(s) {', '.join(missing)}")
+        raise ValueError(
+            f"{source}: the header lacks the column(s) {', '.join(missing)}; its first line must name "
+            f"the columns {', '.join(REQUIRED_COLUMNS)}, separated by tabs"
+        )
     rows = []
     for row in reader:
+        if row["text"] is None:
+            raise ValueError(f"{source}:{reader.line_num}: fewer tab-separated columns than the header names")
         if row["label"] not in LABELS:
-            raise ValueError(f"{source}:{reader.line_num}: label {row['label']!r} is not one of {LABELS}")
+            raise ValueError(
+                f"{source}:{reader.line_num}: label {row['label']!r} is not one of {', '.join(LABELS)}"
+            )
         rows.append(
             LabeledText(
                 lang=row["lang"],

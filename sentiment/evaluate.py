@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from sentiment.dataset import LabeledText, read_tsv
+from sentiment.dataset import LabeledText
 from sentiment.prediction import LABELS, Prediction
 
 
@@ -93,8 +92,7 @@ def evaluation(rows: Sequence[LabeledText], predicted: Sequence[str]) -> Evaluat
     )
 
 
-def evaluate_file(path: Path, classifier: Classifier) -> Evaluation:
-    """Classify every text of a TSV (columns lang, label, text; others ignored) and score it."""
-    rows = read_tsv(path)
+def evaluate_rows(rows: Sequence[LabeledText], classifier: Classifier) -> Evaluation:
+    """Classify every labeled text (e.g. the rows of `sentiment.dataset.read_tsv`) and score it."""
     predictions = classifier.classify([row.text for row in rows])
     return evaluation(rows, [prediction.label for prediction in predictions])

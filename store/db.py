@@ -5,20 +5,42 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import Connection, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlmodel import Session, create_engine
 
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+URL_FORMS = "sqlite:///path/to/file.db or postgresql://user:password@host:port/dbname"
+# Seconds a PostgreSQL connection attempt may take, unless the URL says (?connect_timeout=):
+# a host that drops packets should fail a command, not hang it.
+CONNECT_TIMEOUT = 10
+
+
+class StoreUnavailable(RuntimeError):
+    """The store cannot be opened: a malformed or unsupported URL, or a database that
+    refuses the connection. The message says which, and never holds the password."""
+
+
+def _parse(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        # The text itself is not repeated: a mistyped URL may still hold a password.
+        raise StoreUnavailable(f"not a database URL; use {URL_FORMS}") from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql", "postgres"):
+        raise StoreUnavailable(f"{parsed.get_backend_name()!r} databases are not supported; use {URL_FORMS}")
+    return parsed
 
 
 def normalize_url(url: str) -> str:
     """Use psycopg 3 for plain `postgresql://` URLs, as copied from a hosting dashboard."""
-    parsed = make_url(url)
+    parsed = _parse(url)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
@@ -36,19 +58,62 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url`, creating the SQLite file's folder where needed."""
+    """An engine for `url`, creating the SQLite file's folder where needed.
+
+    Raises StoreUnavailable for a URL that is no database URL, names a database other than
+    SQLite or PostgreSQL, or a driver that is not installed, or a folder it cannot create.
+    """
     url = normalize_url(url)
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                folder = Path(parsed.database).parent
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StoreUnavailable(f"cannot create the folder {folder} for the SQLite file ({exc.strerror})") from None
+            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        timeout = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT}
+        return create_engine(url, pool_pre_ping=True, connect_args=timeout)
+    except (NoSuchModuleError, ImportError):
+        raise StoreUnavailable(f"the database driver {parsed.drivername!r} is not installed; use {URL_FORMS}") from None
+
+
+def open_store(url: str) -> Engine:
+    """An engine for `url` whose database answers and has the newest schema.
+
+    A database that cannot be reached (not running, wrong port, host or password, missing
+    database) raises StoreUnavailable naming the driver's reason, before any migration runs.
+    """
+    engine = make_engine(url)
+    try:
+        with engine.connect():
+            pass
+    except DBAPIError as exc:
+        engine.dispose()
+        # The first line of the driver's reason; drivers do not quote the password, but make sure.
+        reason = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+        reason = reason.removeprefix("connection failed: ")
+        given = make_url(url)
+        if given.password:
+            reason = reason.replace(str(given.password), "***")
+        where = given.render_as_string(hide_password=True)
+        if given.get_backend_name() == "sqlite":
+            raise StoreUnavailable(f"cannot open {where}: {reason}") from None
+        raise StoreUnavailable(
+            f"cannot connect to {where}: {reason} (is the database running there, with this user and password?)"
+        ) from None
+    upgrade(engine)
+    return engine
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:
+    # Alembic loads only where the schema is upgraded, not for every command's start.
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["engine"] = engine
@@ -57,6 +122,8 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision`; cheap when it is already there."""
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)
 
 

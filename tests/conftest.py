@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
 from store.db import make_engine, upgrade
-from tests.support.postgres import PostgresUnavailable, running_postgres
+from tests.support.postgres import postgres_or_skip
 
 # Fuzz tests draw the same cases on every run, so CI fails or passes the same way each
 # time; `pytest --hypothesis-profile=explore` draws new random cases to look for more.
@@ -60,11 +60,8 @@ def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
 
 @pytest.fixture(scope="session")
 def _postgres_server() -> Iterator[str]:
-    try:
-        with running_postgres() as url:
-            yield url
-    except PostgresUnavailable as exc:
-        pytest.skip(f"PostgreSQL could not be started: {exc}")
+    with postgres_or_skip() as url:
+        yield url
 
 
 _database_numbers = itertools.count()

@@ -14,7 +14,9 @@ from store.queries import export_rows
 
 
 @pytest.mark.slow
-def test_demo_crawls_scores_alerts_and_writes_the_digest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_crawls_scores_alerts_and_writes_the_digest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.delenv("MENTIONWATCH_SLACK_TOKEN", raising=False)
     result = CliRunner().invoke(app, ["demo", "--workdir", str(tmp_path)])
     assert result.exit_code == 0, result.output
@@ -34,3 +36,10 @@ def test_demo_crawls_scores_alerts_and_writes_the_digest(tmp_path: Path, monkeyp
     assert "Oszustwo, nie polecam" in result.output and "URGENT" in result.output
     assert (tmp_path / "digest.html").read_text(encoding="utf-8").count("<img") == 4
     assert "weekly digest preview" in result.output
+    assert "Scored 23 new mention(s)" in result.output and "earlier demo run" not in result.output
+    # The crawl's child process logs to the real stderr: only warnings, no Scrapy start-up line.
+    assert "[scrapy" not in capfd.readouterr().err
+    again = CliRunner().invoke(app, ["demo", "--workdir", str(tmp_path)])
+    assert again.exit_code == 0, again.output
+    assert f"{tmp_path} holds an earlier demo run" in " ".join(again.output.split())
+    assert "Scored 0 new mention(s)" in again.output and "Queued 0 alert(s), sent 0." in again.output

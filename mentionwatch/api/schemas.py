@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AnyHttpUrl, BaseModel, Field
+from pydantic import AnyHttpUrl, BaseModel, Field, model_validator
 
 from mentionwatch.api.params import Text
 
@@ -60,9 +60,19 @@ class MentionPage(BaseModel):
 
 
 class HandleIn(BaseModel):
+    """A handling change; `mentions handle` validates with this model too, so both agree."""
+
     state: Literal["acknowledged", "responded", "ignored"]
-    response_url: AnyHttpUrl | None = Field(None, description="the public answer (for responded)")
+    response_url: AnyHttpUrl | None = Field(None, description="the public answer: required for responded, else absent")
     by: Text | None = Field(None, description="who; defaults to the token's name")
+
+    @model_validator(mode="after")
+    def _url_exactly_with_responded(self) -> HandleIn:
+        if self.state == "responded" and self.response_url is None:
+            raise ValueError("state 'responded' needs response_url, the http(s) URL of the public answer")
+        if self.state != "responded" and self.response_url is not None:
+            raise ValueError(f"response_url goes with state 'responded' only, not {self.state!r}")
+        return self
 
 
 class RelabelIn(BaseModel):

@@ -11,11 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from alerts.outbox import AlertSetupError, check_setup, list_rows, requeue_failed
-from alerts.sender import SendPolicy, send_alerts
-from alerts.slack_client import check_token
 from mentionwatch.context import AppState, app_state, fail
-from mentionwatch.service import Service, service_jobs
+from mentionwatch.features import feature_notes
 from store.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -31,6 +28,10 @@ console = Console()
 def _checked(state: AppState) -> None:
     """Mirror the config into the store and fail early on a brand whose alerts cannot go out,
     or on a Slack token Slack refuses."""
+    # The alerts package (slack_sdk, tenacity) loads only in the commands that send.
+    from alerts.outbox import AlertSetupError, check_setup
+    from alerts.slack_client import check_token
+
     state.sync_config()
     try:
         check_setup(state.config, state.settings)
@@ -50,8 +51,13 @@ def run(ctx: typer.Context) -> None:
 
     Example: mentionwatch --config mentionwatch.toml run
     """
+    # The service's jobs crawl (Scrapy), score (torch) and build digests (matplotlib).
+    from mentionwatch.service import Service, service_jobs
+
     state = app_state(ctx)
     _checked(state)
+    for note in feature_notes(state.config, state.settings):
+        log.info(note)
     stop = threading.Event()
     Service(service_jobs(state.engine, state.settings, state.config, stop), stop=stop).run_until_stopped()
 
@@ -60,14 +66,14 @@ def run(ctx: typer.Context) -> None:
 def send(
     ctx: typer.Context,
     reclaim_after: Annotated[
-        int,
+        int | None,
         typer.Option(
             help="Seconds without a heartbeat after which another sender's claimed alert is taken over "
             "(and looked up in Slack before it is posted). 0 takes every claim at once: only when no other "
-            "sender is running.",
+            "sender is running. Default: the sender's (20 s).",
             min=0,
         ),
-    ] = int(SendPolicy().reclaim_after.total_seconds()),
+    ] = None,
 ) -> None:
     """Queue the negative mentions that qualify and send every due alert, once.
 
@@ -75,11 +81,12 @@ def send(
 
     Example: mentionwatch alerts send
     """
+    from alerts.sender import SendPolicy, send_alerts
+
     state = app_state(ctx)
     _checked(state)
-    stats = send_alerts(
-        state.engine, state.settings, state.config, policy=SendPolicy(reclaim_after=timedelta(seconds=reclaim_after))
-    )
+    policy = SendPolicy() if reclaim_after is None else SendPolicy(reclaim_after=timedelta(seconds=reclaim_after))
+    stats = send_alerts(state.engine, state.settings, state.config, policy=policy)
     console.print(
         f"queued {stats.enqueued}, sent {stats.sent} ({stats.recovered} found already posted), "
         f"failed {stats.failed}, to retry {stats.retrying}"
@@ -104,6 +111,8 @@ def list_alerts(
 
     Example: mentionwatch alerts list --failed
     """
+    from alerts.outbox import list_rows
+
     state = app_state(ctx)
     with session_scope(state.engine) as session:
         rows = list_rows(session, failed_only=failed, limit=limit)
@@ -135,5 +144,7 @@ def retry(
 
     Example: mentionwatch alerts retry 12 13
     """
+    from alerts.outbox import requeue_failed
+
     count = requeue_failed(app_state(ctx).engine, ids=ids)
     console.print(f"{count} failed alerts queued again; `mentionwatch alerts send` sends them.")

@@ -12,8 +12,7 @@ from rich.table import Table
 from mentionwatch.api.tokens import Scope, create_token, list_tokens, revoke_token
 from mentionwatch.commands.output import OutputFormat, write_rows
 from mentionwatch.context import app_state, err_console, fail
-from store.db import normalize_url, session_scope
-from store.sql import ReadOnlySQLError, read_only_query
+from store.db import StoreUnavailable, normalize_url, session_scope
 
 app = typer.Typer()
 token_app = typer.Typer(
@@ -47,9 +46,14 @@ def sql(
 
     Example: mentionwatch sql "SELECT brand, sentiment, count(*) FROM mention_view GROUP BY 1, 2" --format csv
     """
+    from store.sql import ReadOnlySQLError, read_only_query  # psycopg: only for this command
+
     settings = app_state(ctx).settings
     # Not app_state(ctx).engine: that would open the store read-write and migrate it.
-    url = normalize_url(settings.sql_database_url or settings.database_url)
+    try:
+        url = normalize_url(settings.sql_database_url or settings.database_url)
+    except StoreUnavailable as exc:
+        fail(f"{'MENTIONWATCH_SQL_DATABASE_URL' if settings.sql_database_url else 'MENTIONWATCH_DATABASE_URL'}: {exc}")
     shown = limit if limit is not None else TABLE_ROWS if format is OutputFormat.table else None
     try:
         with read_only_query(url, statement, timeout=timeout) as result:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from crawlers.runner import CrawlFailed, run_crawl
-from crawlers.stats import CrawlRunStats
 from mentionwatch.context import app_state, fail
+
+if TYPE_CHECKING:
+    from crawlers.stats import CrawlRunStats
 
 app = typer.Typer()
 console = Console()
@@ -69,6 +70,9 @@ def crawl(
             fail(f"--source {name!r}: no such source in {state.config_path} ({', '.join(s.name for s in config.sources)})")
     if not config.sources:
         fail(f"{state.config_path}: no sources to crawl")
+    state.sync_config()  # here, so that a store that cannot be opened is reported before the crawl starts
+    from crawlers.runner import CrawlFailed, run_crawl  # Scrapy: only when crawling
+
     try:
         results = run_crawl(config, state.settings, source_names=source or None)
     except CrawlFailed as exc:

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from alerts.digest import DigestError, IsoWeek, build_digest, send_digest, write_preview
 from mentionwatch.context import app_state, fail
 
 app = typer.Typer()
@@ -38,6 +37,9 @@ def digest(
     """
     if preview is None and not send:
         fail("nothing to do: pass --preview FILE to write the digest as a web page, --send to mail it, or both")
+    # matplotlib and Jinja: only when a digest is built.
+    from alerts.digest import DigestError, IsoWeek, build_digest, send_digest, write_preview
+
     state = app_state(ctx)
     try:
         brand_config = state.config.brand(brand)

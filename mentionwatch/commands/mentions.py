@@ -11,7 +11,9 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
+from mentionwatch.api.schemas import HandleIn
 from mentionwatch.commands.output import OutputFormat, write_rows
 from mentionwatch.context import app_state, err_console, fail
 from store.boolean_query import QuerySyntaxError, parse_query
@@ -169,12 +171,15 @@ def handle(
     chosen = [state for state, on in given.items() if on]
     if len(chosen) != 1:
         fail("give exactly one of --responded URL, --acknowledged, --ignored")
-    if responded is not None and not responded.startswith(("https://", "http://")):
+    try:
+        # The API's own model: the command line and POST /mentions/{id}/handle accept the same.
+        change = HandleIn(state=chosen[0].value, response_url=responded)
+    except ValidationError:
         fail(f"--responded needs the http(s) URL of the public answer, not {responded!r}")
+    url = str(change.response_url) if change.response_url else None
     with session_scope(app_state(ctx).engine) as session:
         try:
-            set_handling(session, mention_id=mention_id, state=chosen[0], by=by or getpass.getuser(),
-                         response_url=responded)
+            set_handling(session, mention_id=mention_id, state=chosen[0], by=by or getpass.getuser(), response_url=url)
         except LookupError as exc:
             fail(str(exc))
     _show(ctx, mention_id)

@@ -8,18 +8,23 @@ from collections.abc import Iterator
 from contextlib import nullcontext
 from itertools import islice
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from mentionwatch.context import app_state, fail
-from mentionwatch.scoring import SCORE_BATCH, classifier_from_settings, score_pending
-from sentiment import LABELS, ModelLoadError, SentimentClassifier
-from sentiment.evaluate import Evaluation, evaluate_file
+from mentionwatch.scoring import SCORE_BATCH
 from store.db import session_scope
 from store.queries import manual_corrections
+
+if TYPE_CHECKING:
+    # The sentiment package loads torch and transformers (seconds): only the commands that
+    # classify import it, so that every other command starts fast.
+    from sentiment import SentimentClassifier
+    from sentiment.dataset import LabeledText
+    from sentiment.evaluate import Evaluation
 
 app = typer.Typer()
 sentiment_app = typer.Typer(
@@ -32,6 +37,9 @@ console = Console()
 
 def load_classifier(ctx: typer.Context) -> SentimentClassifier:
     """The configured classifier; a model that cannot load ends the command with exit 2."""
+    from mentionwatch.scoring import classifier_from_settings
+    from sentiment import ModelLoadError
+
     try:
         return classifier_from_settings(app_state(ctx).settings)
     except (ModelLoadError, ValueError) as exc:
@@ -67,6 +75,8 @@ def classify(
 
 def evaluation_tables(result: Evaluation) -> tuple[Table, Table]:
     """Per-language scores and the confusion matrix, as Rich tables."""
+    from sentiment import LABELS
+
     scores = Table("language", "texts", "accuracy", "macro-F1", title="Sentiment model on the file")
     for lang, row in [*result.by_language.items(), ("all", result.overall)]:
         scores.add_row(lang, str(row.count), f"{row.accuracy:.3f}", f"{row.macro_f1:.3f}")
@@ -79,20 +89,46 @@ def evaluation_tables(result: Evaluation) -> tuple[Table, Table]:
 @sentiment_app.command("evaluate")
 def evaluate(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="TSV with columns lang, label, text (others ignored).", exists=True, dir_okay=False)],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="FILE...", help="TSVs with the columns lang, label, text (others ignored).", exists=True, dir_okay=False
+        ),
+    ],
+    split: Annotated[
+        str | None, typer.Option(help="Only the rows whose split column holds this (the project's data: train, dev, test).")
+    ] = None,
 ) -> None:
-    """Score the configured model on a labeled TSV: accuracy and macro-F1 per language.
+    """Score the configured model on labeled TSVs: accuracy and macro-F1 per language.
 
-    Example: mentionwatch sentiment evaluate sentiment/data/labeled.pl.tsv
+    Example: mentionwatch sentiment evaluate sentiment/data/labeled.*.tsv --split test
     """
+    from sentiment.evaluate import evaluate_rows
+
+    # The files are read before the model loads, so a mistake in them is reported at once.
+    rows = [row for file in files for row in _labeled_rows(file, split)]
+    if not rows:
+        fail(f"no labeled rows{f' with split {split!r}' if split else ''} in {', '.join(map(str, files))}")
     classifier = load_classifier(ctx)
-    try:
-        result = evaluate_file(file, classifier)
-    except ValueError as exc:
-        fail(str(exc))
+    result = evaluate_rows(rows, classifier)
     console.print(f"Model {classifier.name} (version {classifier.version})")
     for table in evaluation_tables(result):
         console.print(table)
+
+
+def _labeled_rows(file: Path, split: str | None) -> list[LabeledText]:
+    """The rows of one TSV (only `split`'s, if given); a file that cannot be used ends the command."""
+    from sentiment.dataset import read_tsv
+
+    try:
+        rows = read_tsv(file)
+    except UnicodeDecodeError:
+        fail(f"{file}: not UTF-8 text; save the TSV as UTF-8")
+    except ValueError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{file}: cannot read it ({exc.strerror})")
+    return [row for row in rows if split is None or row.split == split]
 
 
 @sentiment_app.command("export-corrections")
@@ -124,7 +160,9 @@ def score(
 
     Example: mentionwatch score --limit 1000
     """
-    state = app_state(ctx)
+    from mentionwatch.scoring import score_pending
+
+    engine = app_state(ctx).engine  # a store that cannot be opened is reported before the model loads
     classifier = load_classifier(ctx)
-    count = score_pending(state.engine, classifier, batch_size=batch_size, limit=limit)
+    count = score_pending(engine, classifier, batch_size=batch_size, limit=limit)
     console.print(f"Scored {count} mention(s) with {classifier.name} (version {classifier.version}).")

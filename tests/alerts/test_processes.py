@@ -164,6 +164,9 @@ def test_run_alerts_survives_a_failing_job_and_stops_cleanly_on_sigterm(world: W
     assert code == 0, service.output
     assert "Negative mention of Acme on acme-reviews" in service.output
     assert "received SIGTERM" in service.output and "mentionwatch service stopped" in service.output
+    # It says what is off, and APScheduler's INFO lines (every job's start and end) stay out.
+    assert "Alerts print to the console" in service.output and "Weekly digests are off" in service.output
+    assert "Running job" not in service.output and "executed successfully" not in service.output
     health = re.search(r"health: crawled=0 scored=0 alerted=1 failed=(\d+)", service.output)
     assert health is not None and int(health.group(1)) >= 1  # the score job's runs
     assert statuses(world) == Counter({OutboxStatus.sent: 1})

@@ -59,3 +59,7 @@ def test_alerts_send_with_a_refused_token_stops_with_exit_2(
     assert "Slack refused MENTIONWATCH_SLACK_TOKEN (invalid_auth)" in result.output
     assert WRONG_TOKEN not in result.output
     assert not slack.calls_to("chat.postMessage")
+    checked = runner.invoke(app, ["--config", "mw.toml", "check"])  # check refuses it too, before any send
+    assert checked.exit_code == 2
+    assert "error: Slack refused MENTIONWATCH_SLACK_TOKEN (invalid_auth)" in checked.output
+    assert WRONG_TOKEN not in checked.output

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+import time_machine
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -102,6 +103,8 @@ def test_the_digest_arrives_complete(
     assert PASSWORD not in caplog.text
 
 
+# The forced send is stamped with the clock, which must be later than NOW whatever day it is.
+@time_machine.travel(NOW + timedelta(hours=1))
 def test_a_second_send_does_nothing_and_force_sends_again(filled_sqlite: Engine, tmp_path: Path) -> None:
     with smtp_server(tmp_path) as server:
         settings = settings_for(server, "plain", login=False)

@@ -78,7 +78,42 @@ def test_evaluate_prints_scores_per_language_and_the_confusion_matrix(env: Path,
     bad = tmp_path / "bad.tsv"
     bad.write_text("lang\ttext\nen\thello\n", encoding="utf-8")
     refused = runner.invoke(app, ["sentiment", "evaluate", str(bad)])
-    assert refused.exit_code == 2 and "lacks column" in refused.output
+    assert refused.exit_code == 2 and "lacks the column(s) label" in refused.output
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "expected"),
+    [
+        (b"lang\ttext\nen\thello\n", [], "lacks the column(s) label"),
+        (b"lang\tlabel\ttext\nen\tbad\thello\n", [], "gold.tsv:2: label 'bad' is not one of negative, neutral, positive"),
+        (b"lang\tlabel\ttext\nen\tneutral\n", [], "gold.tsv:2: fewer tab-separated columns"),
+        (b"lang\tlabel\ttext\nen\tneutral\t\xff\n", [], "gold.tsv: not UTF-8 text"),
+        (b"lang\tlabel\ttext\n", [], "no labeled rows in"),
+        (b"split\tlang\tlabel\ttext\ntrain\ten\tneutral\tok\n", ["--split", "test"], "no labeled rows with split 'test'"),
+    ],
+)
+def test_evaluate_checks_its_input_before_loading_the_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_url: str, content: bytes, args: list[str], expected: str
+) -> None:
+    # A model that cannot load: were it loaded first, its error would be the one shown.
+    monkeypatch.setenv("MENTIONWATCH_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("MENTIONWATCH_SENTIMENT_MODEL", str(tmp_path / "no-such-model"))
+    gold = tmp_path / "gold.tsv"
+    gold.write_bytes(content)
+    result = runner.invoke(app, ["sentiment", "evaluate", str(gold), *args])
+    assert result.exit_code == 2
+    assert expected in result.output and "no-such-model" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_evaluate_reads_several_files_and_only_the_chosen_split(env: Path, tmp_path: Path) -> None:
+    header = "split\tlang\tlabel\ttext\n"
+    (tmp_path / "a.tsv").write_text(header + "test\ten\tnegative\tbad service\ntrain\ten\tpositive\tnice\n", encoding="utf-8")
+    (tmp_path / "b.tsv").write_text(header + "test\tpl\tpositive\tSuper!\n", encoding="utf-8")
+    result = runner.invoke(app, ["sentiment", "evaluate", str(tmp_path / "a.tsv"), str(tmp_path / "b.tsv"), "--split", "test"])
+    assert result.exit_code == 0, result.output
+    counts = {line.split()[1]: line.split()[3] for line in result.output.splitlines() if line.split()[1:2] in (["en"], ["pl"], ["all"])}
+    assert counts == {"en": "1", "pl": "1", "all": "2"}
 
 
 def test_score_scores_each_mention_once_then_again_for_a_new_model(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sentiment.dataset import parse_tsv, read_tsv
-from sentiment.evaluate import evaluate_file, scores
+from sentiment.evaluate import evaluate_rows, scores
 from sentiment.prediction import Prediction
 
 # gold label per text, and what the fake classifier answers
@@ -41,7 +41,7 @@ def gold_tsv(tmp_path: Path) -> Path:
 
 
 def test_accuracy_macro_f1_and_confusion_per_language(gold_tsv: Path) -> None:
-    result = evaluate_file(gold_tsv, FakeClassifier({text: answer for _, _, text, answer in ROWS}))
+    result = evaluate_rows(read_tsv(gold_tsv), FakeClassifier({text: answer for _, _, text, answer in ROWS}))
     # pl: 3 of 4 right; F1 negative 2/3, neutral 2/3, positive 1.
     assert result.by_language["pl"].count == 4
     assert result.by_language["pl"].accuracy == pytest.approx(0.75)
@@ -71,5 +71,5 @@ def test_extra_columns_are_ignored_and_quotes_are_plain_text(tmp_path: Path) -> 
 
 
 def test_a_file_without_the_needed_columns_is_refused() -> None:
-    with pytest.raises(ValueError, match="lacks column"):
+    with pytest.raises(ValueError, match="lacks the column"):
         parse_tsv(["lang\ttext\n", "en\thello\n"], "no-label.tsv")
