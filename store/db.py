@@ -39,10 +39,18 @@ def _parse(url: str) -> URL:
 
 
 def normalize_url(url: str) -> str:
-    """Use psycopg 3 for plain `postgresql://` URLs, as copied from a hosting dashboard."""
+    """Use psycopg 3 for plain `postgresql://` URLs, as copied from a hosting dashboard.
+
+    Raises StoreUnavailable for a URL that is no database URL, names a database other than
+    SQLite or PostgreSQL, or a driver that is not installed.
+    """
     parsed = _parse(url)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        parsed.get_dialect().import_dbapi()
+    except (NoSuchModuleError, ImportError):
+        raise StoreUnavailable(f"the database driver {parsed.drivername!r} is not installed; use {URL_FORMS}") from None
     return parsed.render_as_string(hide_password=False)
 
 
@@ -60,26 +68,38 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(url: str) -> Engine:
     """An engine for `url`, creating the SQLite file's folder where needed.
 
-    Raises StoreUnavailable for a URL that is no database URL, names a database other than
-    SQLite or PostgreSQL, or a driver that is not installed, or a folder it cannot create.
+    Raises StoreUnavailable for what normalize_url refuses, or a folder it cannot create.
     """
     url = normalize_url(url)
     parsed = make_url(url)
-    try:
-        if parsed.get_backend_name() == "sqlite":
-            if parsed.database and parsed.database != ":memory:":
-                folder = Path(parsed.database).parent
-                try:
-                    folder.mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise StoreUnavailable(f"cannot create the folder {folder} for the SQLite file ({exc.strerror})") from None
-            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-            event.listen(engine, "connect", _sqlite_pragmas)
-            return engine
-        timeout = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT}
-        return create_engine(url, pool_pre_ping=True, connect_args=timeout)
-    except (NoSuchModuleError, ImportError):
-        raise StoreUnavailable(f"the database driver {parsed.drivername!r} is not installed; use {URL_FORMS}") from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            folder = Path(parsed.database).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreUnavailable(f"cannot create the folder {folder} for the SQLite file ({exc.strerror})") from None
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    timeout = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT}
+    return create_engine(url, pool_pre_ping=True, connect_args=timeout)
+
+
+def unavailable(url: str, error: BaseException) -> StoreUnavailable:
+    """The error for a database at `url` that refused to open: the first line of the
+    driver's reason, with the password masked (drivers do not quote it, but make sure)."""
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    reason = reason.removeprefix("connection failed: ")
+    given = make_url(url)
+    if given.password:
+        reason = reason.replace(str(given.password), "***")
+    where = given.render_as_string(hide_password=True)
+    if given.get_backend_name() == "sqlite":
+        return StoreUnavailable(f"cannot open {where}: {reason}")
+    return StoreUnavailable(
+        f"cannot connect to {where}: {reason} (is the database running there, with this user and password?)"
+    )
 
 
 def open_store(url: str) -> Engine:
@@ -94,18 +114,7 @@ def open_store(url: str) -> Engine:
             pass
     except DBAPIError as exc:
         engine.dispose()
-        # The first line of the driver's reason; drivers do not quote the password, but make sure.
-        reason = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
-        reason = reason.removeprefix("connection failed: ")
-        given = make_url(url)
-        if given.password:
-            reason = reason.replace(str(given.password), "***")
-        where = given.render_as_string(hide_password=True)
-        if given.get_backend_name() == "sqlite":
-            raise StoreUnavailable(f"cannot open {where}: {reason}") from None
-        raise StoreUnavailable(
-            f"cannot connect to {where}: {reason} (is the database running there, with this user and password?)"
-        ) from None
+        raise unavailable(url, exc.orig) from None
     upgrade(engine)
     return engine
 

@@ -25,6 +25,8 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
+from store.db import unavailable
+
 _BATCH = 1000
 # How many SQLite virtual machine steps between two looks at the clock (about 1 ms).
 _SQLITE_STEPS = 10_000
@@ -132,7 +134,7 @@ def _postgres_query(url: str, sql: str, timeout: float) -> Iterator[SQLResult]:
     try:
         raw = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
     except psycopg.Error as exc:
-        raise ReadOnlySQLError(f"cannot connect to the database: {_first_line(exc)}") from exc
+        raise unavailable(url, exc) from None
     try:
         with raw:
             # Rolled back at the end: a read-only query has nothing to keep.

@@ -50,15 +50,19 @@ def sql(
 
     settings = app_state(ctx).settings
     # Not app_state(ctx).engine: that would open the store read-write and migrate it.
-    try:
-        url = normalize_url(settings.sql_database_url or settings.database_url)
-    except StoreUnavailable as exc:
-        fail(f"{'MENTIONWATCH_SQL_DATABASE_URL' if settings.sql_database_url else 'MENTIONWATCH_DATABASE_URL'}: {exc}")
+    variable, url = (
+        ("MENTIONWATCH_SQL_DATABASE_URL", settings.sql_database_url)
+        if settings.sql_database_url
+        else ("MENTIONWATCH_DATABASE_URL", settings.database_url)
+    )
     shown = limit if limit is not None else TABLE_ROWS if format is OutputFormat.table else None
     try:
+        normalize_url(url)  # a URL that cannot be used is refused before connecting
         with read_only_query(url, statement, timeout=timeout) as result:
             write_rows(result.columns, islice(result.rows, shown), format)
             more = shown is not None and next(result.rows, None) is not None
+    except StoreUnavailable as exc:
+        fail(f"{variable}: {exc}")
     except ReadOnlySQLError as exc:
         fail(str(exc))
     if more:
