@@ -11,7 +11,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from mentionwatch.api.auth import engine_of, reader, writer
-from mentionwatch.api.params import MentionId, Text, cursor_id, invalid, moment
+from mentionwatch.api.params import MentionId, cursor_id, invalid, moment
+from mentionwatch.api.text import Text
 from mentionwatch.api.schemas import (
     NEEDS_TOKEN,
     NEEDS_WRITE_TOKEN,

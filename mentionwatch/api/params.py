@@ -4,7 +4,7 @@ Each check stands for a 500 that a value once caused: a cursor of `²` (a digit 
 str.isdigit, not to int) or of 20 digits (beyond any integer column; ids are
 32-bit on PostgreSQL), `until=9999-12-31` (its next day does not exist), `last_week=0001-W02` (the
 weeks before it do not), a NUL character (PostgreSQL text cannot hold one) and an
-unpaired surrogate (not encodable as UTF-8).
+unpaired surrogate (not encodable as UTF-8): see mentionwatch.api.text.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import HTTPException, Path
-from pydantic import AfterValidator
-
 from alerts.digest.weeks import IsoWeek
 
 MAX_ID = 2**31 - 1  # ids are INTEGER columns: 32 bits on PostgreSQL
@@ -23,17 +21,6 @@ MAX_ID = 2**31 - 1  # ids are INTEGER columns: 32 bits on PostgreSQL
 FIRST_DAY = date(1900, 1, 1)
 LAST_DAY = date(9998, 12, 31)
 
-_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
-
-
-def _storable(value: str) -> str:
-    if _UNSTORABLE.search(value):
-        raise ValueError("must not contain NUL characters or unpaired surrogates")
-    return value
-
-
-# Text that both databases can store and compare.
-Text = Annotated[str, AfterValidator(_storable)]
 MentionId = Annotated[int, Path(ge=1, le=MAX_ID, description="A mention's id")]
 
 

@@ -20,7 +20,8 @@ from sqlmodel import Session, col, select
 from alerts.digest.metrics import ResponseSummary, SentimentCounts
 from alerts.digest.weeks import IsoWeek
 from mentionwatch.api.auth import engine_of, reader
-from mentionwatch.api.params import Text, ending_week, invalid
+from mentionwatch.api.params import ending_week, invalid
+from mentionwatch.api.text import Text
 from mentionwatch.api.schemas import NEEDS_TOKEN, BrandMetrics, BrandOut, SourceOut
 from store.daily_metrics import daily_totals
 from store.db import not_waiting, session_scope

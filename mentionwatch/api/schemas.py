@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import AnyHttpUrl, BaseModel, Field, model_validator
 
-from mentionwatch.api.params import Text
+from mentionwatch.api.text import Text
 
 Label = Literal["negative", "neutral", "positive"]
 HandledState = Literal["new", "acknowledged", "responded", "ignored"]
