@@ -57,6 +57,12 @@ def test_light_commands_do_not_import_the_heavy_libraries(args: list[str], env: 
 
 def test_the_probe_sees_a_command_that_does_import_them(env: dict[str, str]) -> None:
     # `check` builds each source's first requests with the spiders: it needs Scrapy.
+    config = Path(env["MENTIONWATCH_CONFIG"])
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + '[[sources]]\nname = "feed"\nbrand = "Acme"\ntype = "feed"\nurls = ["https://example.com/feed.xml"]\n',
+        encoding="utf-8",
+    )
     assert "scrapy" in imported_heavy(["check"], env)
 
 
