@@ -28,7 +28,7 @@ app.add_typer(alerts_app, name="alerts")
 console = Console()
 
 
-def _checked(state: AppState) -> None:
+def check_service_setup(state: AppState) -> None:
     """Mirror the config into the store and fail early on a brand whose alerts cannot go out,
     or on a Slack token Slack refuses."""
     state.sync_config()
@@ -51,7 +51,7 @@ def run(ctx: typer.Context) -> None:
     Example: mentionwatch --config mentionwatch.toml run
     """
     state = app_state(ctx)
-    _checked(state)
+    check_service_setup(state)
     stop = threading.Event()
     Service(service_jobs(state.engine, state.settings, state.config, stop), stop=stop).run_until_stopped()
 
@@ -75,7 +75,7 @@ def send(
     Example: mentionwatch alerts send
     """
     state = app_state(ctx)
-    _checked(state)
+    check_service_setup(state)
     stats = send_alerts(
         state.engine, state.settings, state.config, policy=SendPolicy(reclaim_after=timedelta(seconds=reclaim_after))
     )
