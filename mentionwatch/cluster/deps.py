@@ -18,6 +18,9 @@ from sentiment import SentimentClassifier
 
 @dataclass
 class WorkerDeps:
+    """Built once per worker process and handed to every job (procrastinate's context),
+    so a job opens no new engine and the model is loaded once per process."""
+
     engine: Engine
     settings: Settings
     config: Config

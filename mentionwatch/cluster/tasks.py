@@ -95,8 +95,9 @@ def _crawl(deps: WorkerDeps, name: str) -> int:
     except KeyError:
         log.warning("source %s is no longer in the config; not crawled", name)
         return 0
-    # One request at a time per host in each crawl; the host's slots bound the crawls.
-    overrides = {"CONCURRENT_REQUESTS_PER_DOMAIN": 1, **deps.crawl_overrides}
+    # One request at a time per host in each crawl (whatever --crawl-setting says): the
+    # host's slots then bound the cluster's requests to it.
+    overrides = {**deps.crawl_overrides, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
     with deps.host_slots.hold(source_hosts(source), stop=deps.stop):
         stats = run_crawl(deps.config, deps.settings, source_names=[name], scrapy_overrides=overrides)
     return sum(s.new + s.updated for s in stats)

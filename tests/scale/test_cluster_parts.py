@@ -139,3 +139,19 @@ def test_worker_refuses_an_unknown_queue(monkeypatch: pytest.MonkeyPatch, postgr
     result = runner.invoke(app, ["worker", "--queues", "crawl,mail"])
     assert result.exit_code == 2
     assert "mail: choose from crawl,score,alert,digest" in result.output
+
+
+def test_status_shows_each_source_and_says_when_no_worker_runs(
+    monkeypatch: pytest.MonkeyPatch, postgres_url: str, postgres_engine: Engine
+) -> None:
+    _sync(postgres_engine)
+    _crawled(postgres_engine, "daily", timedelta(minutes=5))
+    monkeypatch.setenv("MENTIONWATCH_DATABASE_URL", postgres_url)
+    monkeypatch.setenv("COLUMNS", "200")
+    result = runner.invoke(app, ["status"])
+    assert result.exit_code == 0, result.output
+    assert "workers (0 alive): none" in result.output
+    assert "queues: none" in result.output
+    daily = next(line for line in result.output.splitlines() if "daily" in line)
+    hourly = next(line for line in result.output.splitlines() if "hourly" in line)
+    assert str(utcnow().year) in daily and str(utcnow().year) not in hourly
