@@ -20,6 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import procrastinate
+from procrastinate import exceptions
+from procrastinate.jobs import Status
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
 
@@ -80,13 +82,22 @@ def _unregister(engine: Engine, worker_id: int) -> None:
 
 
 async def retry_stalled_jobs(app: procrastinate.App) -> int:
-    """Put the jobs of dead workers back in their queue; how many were."""
+    """Put the jobs of dead workers back in their queue; how many were.
+
+    While a dead job held its lock, a dispatcher may have queued the same work again (the
+    next alerts of its channel, another scoring batch): that one cannot run before the
+    dead one ends, and the dead one cannot wait beside it. Then the dead job is ended as
+    aborted and the waiting one does the work.
+    """
     retried = 0
     for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER):
         try:
-            await app.job_manager.retry_job(job)
-        except Exception:  # another worker gave it back first
-            log.debug("job %s was retried elsewhere", job.id, exc_info=True)
+            try:
+                await app.job_manager.retry_job(job)
+            except exceptions.UniqueViolation:
+                await app.job_manager.finish_job(job, status=Status.ABORTED, delete_job=False)
+        except Exception:  # another worker handled it first
+            log.debug("job %s was handled elsewhere", job.id, exc_info=True)
             continue
         retried += 1
         log.warning("job %s (%s %s) of a worker that stopped answering runs again", job.id, job.task_name, job.task_kwargs)

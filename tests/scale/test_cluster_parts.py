@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from mentionwatch.cli import app
+from mentionwatch.cluster.app import build_app
 from mentionwatch.cluster.due import CRAWL_TASK, due_sources
 from mentionwatch.cluster.host_slots import HostSlots, source_hosts
+from mentionwatch.cluster.workers import retry_stalled_jobs
 from mentionwatch.config import parse_config
-from store.db import session_scope
+from store.db import alembic_config, session_scope, upgrade
 from store.models import CrawlRun, utcnow
 from store.queries import BrandSpec, SourceSpec, get_source, sync_brands_and_sources
 
@@ -155,3 +159,56 @@ def test_status_shows_each_source_and_says_when_no_worker_runs(
     daily = next(line for line in result.output.splitlines() if "daily" in line)
     hourly = next(line for line in result.output.splitlines() if "hourly" in line)
     assert str(utcnow().year) in daily and str(utcnow().year) not in hourly
+
+
+def test_migration_0006_downgrades_the_task_queue_away_and_back(postgres_engine: Engine) -> None:
+    def leftovers() -> int:
+        with postgres_engine.connect() as connection:
+            return int(
+                connection.execute(
+                    text(
+                        "SELECT (SELECT count(*) FROM pg_proc WHERE starts_with(proname, 'procrastinate'))"
+                        " + (SELECT count(*) FROM pg_type WHERE starts_with(typname, 'procrastinate'))"
+                        " + (SELECT count(*) FROM pg_tables WHERE starts_with(tablename, 'procrastinate')"
+                        " OR tablename = 'worker_processes')"
+                    )
+                ).scalar_one()
+            )
+
+    assert leftovers() > 0
+    command.downgrade(alembic_config(postgres_engine), "0005_alerts")
+    assert leftovers() == 0
+    upgrade(postgres_engine)
+    assert leftovers() > 0
+    assert due_sources(postgres_engine, CONFIG, now=utcnow()) == ["hourly", "daily"]  # reads the jobs table again
+
+
+def test_a_dead_workers_job_is_queued_again_or_gives_way_to_the_same_work_waiting(postgres_url: str, postgres_engine: Engine) -> None:
+    def insert(status: str, channel: str) -> None:
+        key = f"send_channel_alerts:{channel}"
+        with postgres_engine.begin() as connection:  # no worker_id: its worker is gone
+            connection.execute(
+                text(
+                    "INSERT INTO procrastinate_jobs (queue_name, task_name, args, status, lock, queueing_lock)"
+                    " VALUES ('alert', 'send_channel_alerts', '{}', :status, :key, :key)"
+                ),
+                {"status": status, "key": key},
+            )
+
+    insert("doing", "#alone")
+    insert("doing", "#busy")
+    insert("todo", "#busy")  # queued again by a dispatcher while the dead job held the lock
+
+    async def reap() -> int:
+        app = build_app(postgres_url)
+        async with app.open_async():
+            return await retry_stalled_jobs(app)
+
+    assert asyncio.run(reap()) == 2
+    with postgres_engine.connect() as connection:
+        rows = connection.execute(text("SELECT lock, status FROM procrastinate_jobs ORDER BY id")).all()
+    assert [tuple(row) for row in rows] == [
+        ("send_channel_alerts:#alone", "todo"),
+        ("send_channel_alerts:#busy", "aborted"),
+        ("send_channel_alerts:#busy", "todo"),
+    ]
