@@ -14,8 +14,8 @@ kind running at a time. The jobs and their guarantees:
 - send_digests: the weekly digests, hourly; the digest log mails each week once.
 
 Blocking work runs in threads (`asyncio.to_thread`) so one worker runs `--concurrency`
-jobs at once. A job that raises is retried (RETRY); a job whose worker died is given
-back by the surviving workers (mentionwatch.cluster.workers).
+jobs at once. A crawl that raises is retried (CRAWL_RETRY); a job whose worker died is
+given back by the surviving workers (mentionwatch.cluster.workers).
 """
 
 from __future__ import annotations
@@ -46,8 +46,10 @@ log = logging.getLogger(__name__)
 
 DISPATCH_EVERY = "* * * * * */10"  # cron with seconds: every 10 s
 DIGEST_EVERY = "0 * * * *"  # hourly: Monday 07:00 in each brand's zone, then retries
-# A failed crawl, batch or send is tried again after RETRY_WAIT, at most RETRY_ATTEMPTS times.
-RETRY = procrastinate.RetryStrategy(max_attempts=3, wait=30)
+# A crawl that raised is tried again 30 s later, three times at most. Scoring batches and
+# alert senders are not retried: the next tick queues the same work again (the mentions
+# are still unscored, the alerts still due), and a retry would collide with that job.
+CRAWL_RETRY = procrastinate.RetryStrategy(max_attempts=3, wait=30)
 # Scoring batches waiting at a time; the dispatcher tops them up on each tick.
 MAX_WAITING_BATCHES = 64
 
@@ -184,6 +186,6 @@ def register(app: procrastinate.App) -> None:
         name = dispatcher.__name__
         task = app.task(name=name, queue=queue, pass_context=True, lock=name, queueing_lock=name)(dispatcher)
         app.periodic(cron=cron)(task)
-    app.task(name=CRAWL_TASK, queue="crawl", pass_context=True, retry=RETRY)(crawl_source)
-    app.task(name="score_batch", queue="score", pass_context=True, retry=RETRY)(score_batch)
-    app.task(name="send_channel_alerts", queue="alert", pass_context=True, retry=RETRY)(send_channel_alerts)
+    app.task(name=CRAWL_TASK, queue="crawl", pass_context=True, retry=CRAWL_RETRY)(crawl_source)
+    app.task(name="score_batch", queue="score", pass_context=True)(score_batch)
+    app.task(name="send_channel_alerts", queue="alert", pass_context=True)(send_channel_alerts)
