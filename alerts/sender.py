@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -87,15 +87,22 @@ def send_alerts(
     policy: SendPolicy = SendPolicy(),
     stop: threading.Event | None = None,
     clock: Callable[[], datetime] = utcnow,
+    channels: Collection[str] | None = None,
 ) -> SendStats:
-    """Queue and send; returns what happened. `stop` ends the pass between two messages."""
+    """Queue and send; returns what happened. `stop` ends the pass between two messages.
+
+    With `channels`, the pass only sends those channels' due rows and queues nothing:
+    the cluster's workers each take one channel at a time (so Slack's pace per channel
+    holds across machines), after one of them queued the new alerts.
+    """
     transport = transport or default_transport(settings)
     stop = stop or threading.Event()
     stats = SendStats()
-    queued = outbox.enqueue(engine, config=config, settings=settings, now=clock())
-    stats.enqueued, stats.held = queued.alerts, queued.held
-    if queued.held:
-        log.info("%d older mentions stored without an alert (said before the brand's max_age)", queued.held)
+    if channels is None:
+        queued = outbox.enqueue(engine, config=config, settings=settings, now=clock())
+        stats.enqueued, stats.held = queued.alerts, queued.held
+        if queued.held:
+            log.info("%d older mentions stored without an alert (said before the brand's max_age)", queued.held)
     sender = _Sender(engine, transport, stats, policy, stop, clock)
     with _heartbeat(engine, sender.id, policy.heartbeat, clock):
         while not stop.is_set():
@@ -107,6 +114,7 @@ def send_alerts(
             rows = [
                 row
                 for channel in outbox.due_channels(engine, now=clock())
+                if channels is None or channel in channels
                 for row in outbox.claim(
                     engine, now=clock(), limit=policy.batch_size, sender=sender.id, channel=channel
                 )

@@ -13,7 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -181,7 +184,25 @@ def crawl_in_this_process(
     return sorted(results, key=lambda s: order.get(s.source, len(order)))
 
 
+def exit_with_parent(poll: float = 1.0) -> None:
+    """End this process when the one that started it is gone (killed, even by SIGKILL).
+
+    A crawl orphaned by a killed worker would go on while the task engine gives the
+    source to another worker: two crawls of one source at once, and a host slot the
+    cluster no longer counts.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    exit_with_parent()
     parser = argparse.ArgumentParser(prog="python -m crawlers.run", description=__doc__.splitlines()[0])
     parser.add_argument("--stats-file", required=True, help="where to write the stats (JSON list)")
     args = parser.parse_args(argv)

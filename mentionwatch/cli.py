@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
-from mentionwatch.commands import alerts, analyst, crawl, demo, digest, mentions, sentiment, setup
+from mentionwatch.commands import alerts, analyst, cluster, crawl, demo, digest, mentions, sentiment, setup
 from mentionwatch.context import AppState, fail
 from mentionwatch.settings import SettingsProblem, load_settings
 
@@ -55,5 +55,5 @@ def main(
     ctx.obj = AppState(settings=settings, config_option=config)
 
 
-for _module in (setup, crawl, sentiment, alerts, digest, mentions, analyst, demo):
+for _module in (setup, crawl, sentiment, alerts, digest, mentions, analyst, demo, cluster):
     app.add_typer(_module.app)

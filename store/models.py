@@ -280,3 +280,21 @@ class ApiToken(SQLModel, table=True):
     scope: str = "read"
     created_at: datetime = _utc_now_column()
     last_used_at: datetime | None = _utc_column()
+
+
+class WorkerProcess(SQLModel, table=True):
+    """A `mentionwatch worker` that is running (or was, until `last_seen` stopped moving).
+
+    The task engine knows its workers only by number; this row says where each one runs,
+    so `mentionwatch status` can tell an operator which machine and process to look at.
+    """
+
+    __tablename__ = "worker_processes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    host: str
+    pid: int
+    queues: str
+    concurrency: int
+    started_at: datetime = _utc_now_column()
+    last_seen: datetime = _utc_now_column()

@@ -25,7 +25,7 @@ app.add_typer(alerts_app, name="alerts")
 console = Console()
 
 
-def _checked(state: AppState) -> None:
+def check_service_setup(state: AppState) -> None:
     """Mirror the config into the store and fail early on a brand whose alerts cannot go out,
     or on a Slack token Slack refuses."""
     # The alerts package (slack_sdk, tenacity) loads only in the commands that send.
@@ -55,7 +55,7 @@ def run(ctx: typer.Context) -> None:
     from mentionwatch.service import Service, service_jobs
 
     state = app_state(ctx)
-    _checked(state)
+    check_service_setup(state)
     for note in feature_notes(state.config, state.settings):
         log.info(note)
     stop = threading.Event()
@@ -84,7 +84,7 @@ def send(
     from alerts.sender import SendPolicy, send_alerts
 
     state = app_state(ctx)
-    _checked(state)
+    check_service_setup(state)
     policy = SendPolicy() if reclaim_after is None else SendPolicy(reclaim_after=timedelta(seconds=reclaim_after))
     stats = send_alerts(state.engine, state.settings, state.config, policy=policy)
     console.print(
