@@ -14,10 +14,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from mentionwatch.config import AlertRules
 from mentionwatch.context import app_state, fail
 from mentionwatch.scoring import SCORE_BATCH, classifier_from_settings, score_pending
 from sentiment import LABELS, ModelLoadError, SentimentClassifier
-from sentiment.evaluate import Evaluation, evaluate_file
+from sentiment.evaluate import Evaluation, evaluate_path
 from store.db import session_scope
 from store.queries import manual_corrections
 
@@ -48,7 +49,7 @@ def chunks(lines: TextIO, size: int) -> Iterator[list[str]]:
 @sentiment_app.command("classify")
 def classify(
     ctx: typer.Context,
-    batch_size: Annotated[int, typer.Option(help="Lines classified together.", min=1)] = 64,
+    batch_size: Annotated[int, typer.Option(help="Lines classified together (larger: less padding, output later).", min=1)] = SCORE_BATCH,
 ) -> None:
     """Label each line of standard input; print one JSON object per line.
 
@@ -65,29 +66,53 @@ def classify(
         sys.stdout.flush()
 
 
-def evaluation_tables(result: Evaluation) -> tuple[Table, Table]:
-    """Per-language scores and the confusion matrix, as Rich tables."""
-    scores = Table("language", "texts", "accuracy", "macro-F1", title="Sentiment model on the file")
-    for lang, row in [*result.by_language.items(), ("all", result.overall)]:
-        scores.add_row(lang, str(row.count), f"{row.accuracy:.3f}", f"{row.macro_f1:.3f}")
-    confusion = Table("gold \\ predicted", *LABELS, title="Confusion matrix (all languages)")
+def evaluation_tables(result: Evaluation) -> list[Table]:
+    """Scores per dataset and per language, the confusion matrix, and the alerts, as Rich tables."""
+    tables = []
+    for title, groups in (("dataset", result.by_dataset), ("language", result.by_language)):
+        if not groups:
+            continue
+        table = Table(title, "texts", "accuracy", "macro-F1", title=f"Sentiment model per {title}")
+        for name, row in groups.items():
+            marked = f"{name} (binary)" if title == "dataset" and name in result.binary else name
+            table.add_row(marked, str(row.count), f"{row.accuracy:.3f}", f"{row.macro_f1:.3f}")
+        tables.append(table)
+    overall = result.overall
+    tables.append(Table("texts", "accuracy", "macro-F1", title="All texts"))
+    tables[-1].add_row(str(overall.count), f"{overall.accuracy:.3f}", f"{overall.macro_f1:.3f}")
+    confusion = Table("gold \\ predicted", *LABELS, title="Confusion matrix (all texts)")
     for label, counts in zip(LABELS, result.confusion, strict=True):
         confusion.add_row(label, *map(str, counts))
-    return scores, confusion
+    tables.append(confusion)
+    alerts = Table("language", "alerts", "negatives", "precision", "recall", title=f"negative alerts at P(negative) >= {result.alerts.threshold:g}")
+    for lang, row in [*result.alerts_by_language.items(), ("all", result.alerts)]:
+        alerts.add_row(lang, str(row.alerts), str(row.negatives), f"{row.precision:.3f}", f"{row.recall:.3f}")
+    tables.append(alerts)
+    return tables
 
 
 @sentiment_app.command("evaluate")
 def evaluate(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="TSV with columns lang, label, text (others ignored).", exists=True, dir_okay=False)],
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="TSV with columns text, label and optionally lang, dataset; or a folder of such TSVs (a file without dataset column counts as one dataset).",
+            exists=True,
+        ),
+    ],
+    min_negative: Annotated[
+        float, typer.Option(help="Alert threshold on P(negative) to measure alerts at.", min=0.0, max=1.0)
+    ] = AlertRules.model_fields["min_negative"].default,
 ) -> None:
-    """Score the configured model on a labeled TSV: accuracy and macro-F1 per language.
+    """Score the configured model on labeled texts: macro-F1 per dataset and language,
+    the confusion matrix, and precision/recall of negative alerts at the threshold.
 
-    Example: mentionwatch sentiment evaluate sentiment/data/labeled.pl.tsv
+    Example: mentionwatch sentiment evaluate ../shared/sentiment-real/
     """
     classifier = load_classifier(ctx)
     try:
-        result = evaluate_file(file, classifier)
+        result = evaluate_path(path, classifier, min_negative)
     except ValueError as exc:
         fail(str(exc))
     console.print(f"Model {classifier.name} (version {classifier.version})")
