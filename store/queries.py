@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, insert, or_
+from sqlalchemy import and_, func, insert, or_
 from sqlmodel import Session, col, select
 
 from store.daily_metrics import mark_changed, mention_moment
@@ -264,6 +264,28 @@ def stored_texts(session: Session, *, brand_id: int, content_hashes: Iterable[st
     return found
 
 
+def _needs_score(model_name: str, model_version: str) -> Any:
+    """Never scored, edited since, or scored by another model or version."""
+    return or_(
+        col(SentimentScore.id).is_(None),
+        col(SentimentScore.scored_hash).is_(None),
+        col(SentimentScore.scored_hash) != col(Mention.content_hash),
+        col(SentimentScore.model_name) != model_name,
+        col(SentimentScore.model_version) != model_version,
+    )
+
+
+def count_to_score(session: Session, *, model_name: str, model_version: str) -> int:
+    """How many mentions mentions_to_score would hand out in all: the scorer's backlog."""
+    statement = (
+        select(func.count())
+        .select_from(Mention)
+        .outerjoin(SentimentScore, col(SentimentScore.mention_id) == col(Mention.id))
+        .where(_needs_score(model_name, model_version))
+    )
+    return int(session.exec(statement).one())
+
+
 def mentions_to_score(session: Session, *, model_name: str, model_version: str, limit: int) -> list[Mention]:
     """Mentions never scored, edited since, or scored by another model or version.
 
@@ -274,15 +296,7 @@ def mentions_to_score(session: Session, *, model_name: str, model_version: str, 
     statement = (
         select(Mention)
         .outerjoin(SentimentScore, col(SentimentScore.mention_id) == col(Mention.id))
-        .where(
-            or_(
-                col(SentimentScore.id).is_(None),
-                col(SentimentScore.scored_hash).is_(None),
-                col(SentimentScore.scored_hash) != col(Mention.content_hash),
-                col(SentimentScore.model_name) != model_name,
-                col(SentimentScore.model_version) != model_version,
-            )
-        )
+        .where(_needs_score(model_name, model_version))
         .order_by(col(Mention.id))
         .limit(limit)
         .with_for_update(skip_locked=True, of=Mention)

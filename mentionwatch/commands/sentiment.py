@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import sys
 from collections.abc import Iterator
 from contextlib import nullcontext
@@ -39,6 +41,20 @@ def load_classifier(ctx: typer.Context) -> SentimentClassifier:
         fail(str(exc))
 
 
+def lines_ahead(stream: TextIO) -> int | None:
+    """How many lines a redirected file still holds (read once, then rewound); None for a
+    pipe or terminal, whose length cannot be known in advance."""
+    try:
+        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            return None
+        start = stream.tell()
+        count = sum(1 for _ in stream)
+        stream.seek(start)
+    except (OSError, ValueError):  # no real file behind the stream (io.UnsupportedOperation is both)
+        return None
+    return count
+
+
 def chunks(lines: TextIO, size: int) -> Iterator[list[str]]:
     """Lines without their newline, ``size`` at a time, so output starts before input ends."""
     stripped = (line.rstrip("\r\n") for line in lines)
@@ -59,6 +75,9 @@ def classify(
     Example: printf 'Paczka nie doszła.\\nGreat service!\\n' | mentionwatch sentiment classify
     """
     classifier = load_classifier(ctx)
+    ahead = lines_ahead(sys.stdin)
+    if ahead is not None:
+        classifier.expect(ahead)
     for texts in chunks(sys.stdin, batch_size):
         for text, prediction in zip(texts, classifier.classify(texts), strict=True):
             row = {"text": text, "label": prediction.label, "score": round(prediction.score, 4)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -11,11 +12,12 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from mentionwatch.cli import app
+from mentionwatch.commands.sentiment import lines_ahead
 from mentionwatch.scoring import score_pending, scoring_text
 from sentiment import LABELS, SentimentClassifier
 from store.db import session_scope
 from store.models import Mention, SentimentScore
-from store.queries import BrandSpec, SourceSpec, relabel, save_mention, sync_brands_and_sources
+from store.queries import BrandSpec, SourceSpec, count_to_score, relabel, save_mention, sync_brands_and_sources
 from tests.sentiment.conftest import SaveTiny
 
 runner = CliRunner()
@@ -101,6 +103,8 @@ def test_score_pending_resumes_in_batches_and_rescores_edits(env: Path, sqlite_e
     classifier = SentimentClassifier(str(env))
     store_mentions(sqlite_engine, MENTIONS)
     assert score_pending(sqlite_engine, classifier, batch_size=2, limit=3) == 3
+    with session_scope(sqlite_engine) as session:
+        assert count_to_score(session, model_name=classifier.name, model_version=classifier.version) == 2
     assert score_pending(sqlite_engine, classifier, batch_size=2) == 2
     assert score_pending(sqlite_engine, classifier) == 0
     store_mentions(sqlite_engine, ["The parcel was never delivered", *MENTIONS[1:]])  # k0 edited
@@ -131,3 +135,13 @@ def test_export_corrections_writes_people_s_labels_as_training_data(env: Path, s
 def test_the_model_reads_the_headline_unless_the_text_holds_it(title: str | None, text: str, expected: str) -> None:
     mention = Mention(source_id=1, brand_id=1, dedup_key="k", url="u", canonical_url="u", title=title, text=text, content_hash="h")
     assert scoring_text(mention) == expected
+
+
+def test_classify_knows_how_many_lines_a_redirected_file_holds_but_not_a_pipe(tmp_path: Path) -> None:
+    path = tmp_path / "mentions.txt"
+    path.write_text("one\ntwo\nthree\n", encoding="utf-8")
+    with path.open(encoding="utf-8") as stream:
+        assert stream.readline() == "one\n"
+        assert lines_ahead(stream) == 2
+        assert stream.readline() == "two\n"  # rewound to where it was
+    assert lines_ahead(io.StringIO("one\ntwo\n")) is None
