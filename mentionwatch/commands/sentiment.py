@@ -21,6 +21,7 @@ from mentionwatch.context import app_state, fail
 from mentionwatch.scoring import SCORE_BATCH, classifier_from_settings, score_pending
 from sentiment import LABELS, ModelLoadError, SentimentClassifier
 from sentiment.evaluate import Evaluation, evaluate_path
+from sentiment.real_data import group_scores
 from store.db import session_scope
 from store.queries import manual_corrections
 
@@ -86,13 +87,13 @@ def classify(
 
 
 def evaluation_tables(result: Evaluation) -> list[Table]:
-    """Scores per dataset and per language, the confusion matrix, and the alerts, as Rich tables."""
+    """Scores per dataset and language, the confusion matrix, group scores and alerts, as Rich tables."""
     tables = []
-    for title, groups in (("dataset", result.by_dataset), ("language", result.by_language)):
-        if not groups:
+    for title, scores_by in (("dataset", result.by_dataset), ("language", result.by_language)):
+        if not scores_by:
             continue
         table = Table(title, "texts", "accuracy", "macro-F1", title=f"Sentiment model per {title}")
-        for name, row in groups.items():
+        for name, row in scores_by.items():
             marked = f"{name} (binary)" if title == "dataset" and name in result.binary else name
             table.add_row(marked, str(row.count), f"{row.accuracy:.3f}", f"{row.macro_f1:.3f}")
         tables.append(table)
@@ -103,6 +104,11 @@ def evaluation_tables(result: Evaluation) -> list[Table]:
     for label, counts in zip(LABELS, result.confusion, strict=True):
         confusion.add_row(label, *map(str, counts))
     tables.append(confusion)
+    # Issue 12's target rows: groups of the real labelled sets, where present.
+    targets = Table("group", "score", title="Mean macro-F1 per group of datasets; pooled precision of negative")
+    for name, value in group_scores(result).items():
+        targets.add_row(name, f"{value:.3f}")
+    tables.append(targets)
     alerts = Table("language", "alerts", "negatives", "precision", "recall", title=f"negative alerts at P(negative) >= {result.alerts.threshold:g}")
     for lang, row in [*result.alerts_by_language.items(), ("all", result.alerts)]:
         alerts.add_row(lang, str(row.alerts), str(row.negatives), f"{row.precision:.3f}", f"{row.recall:.3f}")

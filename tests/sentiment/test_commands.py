@@ -12,6 +12,7 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from mentionwatch.cli import app
+from mentionwatch.config import AlertRules
 from mentionwatch.commands.sentiment import lines_ahead
 from mentionwatch.scoring import score_pending, scoring_text
 from sentiment import LABELS, SentimentClassifier
@@ -75,8 +76,17 @@ def test_evaluate_prints_scores_per_language_and_the_confusion_matrix(env: Path,
     gold.write_text("lang\tlabel\ttext\nen\tnegative\tbad service\npl\tpositive\tSuper!\n", encoding="utf-8")
     result = runner.invoke(app, ["sentiment", "evaluate", str(gold)])
     assert result.exit_code == 0, result.output
-    for expected in ("macro-F1", "accuracy", "en", "pl", "all", "Confusion matrix", "gold \\ predicted"):
+    for expected in ("macro-F1", "accuracy", "en", "pl", "all", "Confusion matrix", "gold \\ predicted", "precision of negative"):
         assert expected in result.output
+    assert f"negative alerts at P(negative) >= {AlertRules().min_negative:g}" in result.output
+    folder = tmp_path / "sets"
+    folder.mkdir()
+    (folder / "pl_allegro.tsv").write_text("text\tlabel\nzle\tnegative\nsuper\tpositive\n", encoding="utf-8")
+    (folder / "en_airline_tweets.tsv").write_text("text\tlabel\tlang\nlate\tnegative\nok\tneutral\n", encoding="utf-8")
+    by_folder = runner.invoke(app, ["sentiment", "evaluate", str(folder), "--min-negative", "0.35"])
+    assert by_folder.exit_code == 0, by_folder.output
+    for expected in ("pl_allegro (binary)", "en_airline_tweets", "English three-class", "binary sets", ">= 0.35"):
+        assert expected in by_folder.output
     bad = tmp_path / "bad.tsv"
     bad.write_text("lang\ttext\nen\thello\n", encoding="utf-8")
     refused = runner.invoke(app, ["sentiment", "evaluate", str(bad)])
