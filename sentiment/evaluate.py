@@ -29,6 +29,8 @@ POLAR = [LABELS.index("negative"), LABELS.index("positive")]
 class Classifier(Protocol):
     """What evaluation needs from a classifier (SentimentClassifier fits)."""
 
+    def expect(self, texts: int) -> None: ...
+
     def classify(self, texts: Sequence[str]) -> list[Prediction]: ...
 
 
@@ -161,4 +163,5 @@ def probabilities_of(predictions: Sequence[Prediction]) -> np.ndarray:
 def evaluate_path(path: Path, classifier: Classifier, threshold: float) -> Evaluation:
     """Classify every text of a TSV, or of a folder of TSVs, and score it (see read_labeled)."""
     rows = read_labeled(path)
+    classifier.expect(len(rows))  # a big file is worth compiling for at once
     return evaluation(rows, probabilities_of(classifier.classify([row.text for row in rows])), threshold)

@@ -57,7 +57,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rank", type=int, default=16, help="LoRA rank")
     parser.add_argument("--layers", type=int, default=8, help="encoder layers kept (e5 has 12)")
     parser.add_argument("--frozen", type=int, default=4, help="lower layers left as e5 has them (cached once)")
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=3, help="epochs the learning-rate schedule spans")
+    parser.add_argument("--stop-after", type=int, default=None, help="stop after this many epochs of that schedule (default: all)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=5e-4)
     parser.add_argument("--class-weights", choices=("none", "sqrt", "balanced"), default="sqrt", help="loss weight per label from its training frequency")
@@ -183,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     history: list[dict[str, float]] = []
     best_score = -1.0
-    for epoch in range(1, args.epochs + 1):
+    for epoch in range(1, min(args.epochs, args.stop_after or args.epochs) + 1):
         started = time.perf_counter()
         model.train()
         losses = []

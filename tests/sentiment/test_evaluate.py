@@ -29,6 +29,10 @@ class FakeClassifier:
 
     def __init__(self, answers: dict[str, str]) -> None:
         self.answers = answers
+        self.expected = 0
+
+    def expect(self, texts: int) -> None:
+        self.expected = texts
 
     def classify(self, texts: Sequence[str]) -> list[Prediction]:
         return [Prediction(self.answers[t], 1.0, {self.answers[t]: 1.0}) for t in texts]
@@ -43,7 +47,9 @@ def gold_tsv(tmp_path: Path) -> Path:
 
 
 def test_accuracy_macro_f1_and_confusion_per_language(gold_tsv: Path) -> None:
-    result = evaluate_path(gold_tsv, FakeClassifier({text: answer for _, _, text, answer in ROWS}), threshold=0.5)
+    classifier = FakeClassifier({text: answer for _, _, text, answer in ROWS})
+    result = evaluate_path(gold_tsv, classifier, threshold=0.5)
+    assert classifier.expected == len(ROWS)
     # pl: 3 of 4 right; F1 negative 2/3, neutral 2/3, positive 1.
     assert result.by_language["pl"].count == 4
     assert result.by_language["pl"].accuracy == pytest.approx(0.75)

@@ -55,7 +55,7 @@ def test_training_writes_a_calibrated_adapter_the_build_step_can_merge(tmp_path:
         torch.use_deterministic_algorithms(False)  # main sets it for the whole process
     assert {p.name for p in out.iterdir()} == {*default_model.SHIPPED_FILES, "training.json"}
     report = json.loads((out / "training.json").read_text(encoding="utf-8"))
-    assert report["train_by_dataset"] == {"project_synthetic": 3, "three": 20, "two": 14}
+    assert report["train_by_dataset"] == {"project_synthetic": 3, "three": 21, "two": 14}
     assert report["dev"]["binary"] == ["two"] and set(report["dev"]["by_dataset"]) == {"three", "two", "project_synthetic"}
     assert report["temperature"] > 0 and 0.3 <= report["min_negative"] <= 0.99
     assert set(report["test"]["by_language"]) == {"en"}
