@@ -137,7 +137,8 @@ def evaluation(rows: Sequence[LabeledText], probabilities: np.ndarray, threshold
         result = {}
         for value in sorted({getattr(row, key) for row in rows} - {""}):
             index = picked(key, value)
-            result[value] = scores([gold[i] for i in index], [predicted[i] for i in index], binary=value in binary and key == "dataset")
+            is_binary = key == "dataset" and value in binary
+            result[value] = scores([gold[i] for i in index], [predicted[i] for i in index], binary=is_binary)
         return result
 
     languages = sorted({row.lang for row in rows} - {""})
@@ -157,7 +158,8 @@ def evaluation(rows: Sequence[LabeledText], probabilities: np.ndarray, threshold
 
 def probabilities_of(predictions: Sequence[Prediction]) -> np.ndarray:
     """The (texts x LABELS) probabilities of a classifier's predictions."""
-    return np.array([[p.probabilities.get(label, 0.0) for label in LABELS] for p in predictions], dtype=np.float64).reshape(-1, len(LABELS))
+    rows = [[p.probabilities.get(label, 0.0) for label in LABELS] for p in predictions]
+    return np.array(rows, dtype=np.float64).reshape(-1, len(LABELS))
 
 
 def evaluate_path(path: Path, classifier: Classifier, threshold: float) -> Evaluation:

@@ -65,7 +65,9 @@ def pad_states(states: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tens
     return hidden, mask
 
 
-def top_logits(model: BertForSequenceClassification, hidden: torch.Tensor, attention_mask: torch.Tensor, frozen_layers: int) -> torch.Tensor:
+def top_logits(
+    model: BertForSequenceClassification, hidden: torch.Tensor, attention_mask: torch.Tensor, frozen_layers: int
+) -> torch.Tensor:
     """The classifier's logits from cached lower states: the model's own forward pass from
     layer ``frozen_layers`` on (top layers, pooler, dropout, head)."""
     hidden = run_layers(model.bert.encoder.layer[frozen_layers:], hidden, attention_mask)

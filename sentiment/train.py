@@ -50,22 +50,33 @@ CHUNK_BATCHES = 16
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m sentiment.train", description=__doc__)
-    parser.add_argument("--data", type=Path, default=REAL_DATA_DIR, help="folder of real labelled TSVs (text, label, lang, dataset)")
+    parser.add_argument(
+        "--data", type=Path, default=REAL_DATA_DIR, help="folder of real labelled TSVs (text, label, lang, dataset)"
+    )
     parser.add_argument("--project-data", type=Path, default=DATA_DIR, help="folder with the project's labeled.*.tsv")
     parser.add_argument("--out", type=Path, default=WEIGHTS_DIR, help="where the adapter is written")
-    parser.add_argument("--per-dataset", type=int, default=2000, help="most training texts taken from one real dataset")
+    parser.add_argument("--per-dataset", type=int, default=1200, help="most training texts taken from one real dataset")
     parser.add_argument("--rank", type=int, default=16, help="LoRA rank")
     parser.add_argument("--layers", type=int, default=8, help="encoder layers kept (e5 has 12)")
     parser.add_argument("--frozen", type=int, default=4, help="lower layers left as e5 has them (cached once)")
     parser.add_argument("--epochs", type=int, default=3, help="epochs the learning-rate schedule spans")
-    parser.add_argument("--stop-after", type=int, default=None, help="stop after this many epochs of that schedule (default: all)")
+    parser.add_argument(
+        "--stop-after", type=int, default=None, help="stop after this many epochs of that schedule (default: all)"
+    )
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=5e-4)
-    parser.add_argument("--class-weights", choices=("none", "sqrt", "balanced"), default="sqrt", help="loss weight per label from its training frequency")
-    parser.add_argument("--min-precision", type=float, default=0.80, help="precision of negative alerts the threshold must reach on dev")
+    parser.add_argument(
+        "--class-weights", choices=("none", "sqrt", "balanced"), default="sqrt", help="loss weight per label from its frequency"
+    )
+    parser.add_argument(
+        "--min-precision", type=float, default=0.80, help="precision of negative alerts the threshold must reach on dev"
+    )
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument(
-        "--threads", type=int, default=1, help="CPU threads (on 2 shared cores one thread trained faster than two; results depend on it)"
+        "--threads",
+        type=int,
+        default=1,
+        help="CPU threads (on 2 shared cores one thread trained faster than two; results depend on it)",
     )
     return parser.parse_args(argv)
 
@@ -171,9 +182,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     model = trainable_model(args.rank, args.layers, args.frozen)
     model.print_trainable_parameters()
     inner = model.get_base_model()
-    sequences = {name: tokenize(tokenizer, [r.text for r in rows], prefix=TEXT_PREFIX) for name, rows in (("train", train), ("dev", dev), ("test", test))}
-    with autocast():
-        states = {name: lower_states(inner, tokenizer, seqs, args.frozen, desc=f"Caching frozen layers ({name})") for name, seqs in sequences.items()}
+    states = {}
+    for name, rows in (("train", train), ("dev", dev), ("test", test)):
+        sequences = tokenize(tokenizer, [r.text for r in rows], prefix=TEXT_PREFIX)
+        with autocast():
+            states[name] = lower_states(inner, tokenizer, sequences, args.frozen, desc=f"Caching frozen layers ({name})")
     targets = torch.tensor([LABELS.index(r.label) for r in train])
     is_binary = torch.tensor([r.dataset in binary for r in train])
     weights = label_weights(train, args.class_weights)
@@ -192,7 +205,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         for batch in tqdm(batches, desc=f"Epoch {epoch}/{args.epochs}", unit="batch"):
             with autocast():
                 logits = top_logits(inner, *pad_states([states["train"][i] for i in batch]), args.frozen)
-            loss = torch.nn.functional.cross_entropy(masked_logits(logits.float(), is_binary[batch]), targets[batch], weight=weights)
+            loss = torch.nn.functional.cross_entropy(
+                masked_logits(logits.float(), is_binary[batch]), targets[batch], weight=weights
+            )
             loss.backward()
             optimizer.step()
             scheduler.step()
@@ -248,7 +263,8 @@ def calibrate_and_save(
         head.bias.div_(temperature)
     save(model, args.out, report)
     head.load_state_dict(original)
-    print(json.dumps({"temperature": temperature, "min_negative": threshold, "groups": report["dev"]["groups"]}, indent=1), flush=True)  # type: ignore[index]
+    summary = {"temperature": temperature, "min_negative": threshold, "groups": report["dev"]["groups"]}  # type: ignore[index]
+    print(json.dumps(summary, indent=1), flush=True)
 
 
 def trained_head(model: BertForSequenceClassification) -> torch.nn.Linear:

@@ -66,7 +66,9 @@ def chunks(lines: TextIO, size: int) -> Iterator[list[str]]:
 @sentiment_app.command("classify")
 def classify(
     ctx: typer.Context,
-    batch_size: Annotated[int, typer.Option(help="Lines classified together (larger: less padding, output later).", min=1)] = SCORE_BATCH,
+    batch_size: Annotated[
+        int, typer.Option(help="Lines classified together (larger: less padding, output later).", min=1)
+    ] = SCORE_BATCH,
 ) -> None:
     """Label each line of standard input; print one JSON object per line.
 
@@ -109,7 +111,8 @@ def evaluation_tables(result: Evaluation) -> list[Table]:
     for name, value in group_scores(result).items():
         targets.add_row(name, f"{value:.3f}")
     tables.append(targets)
-    alerts = Table("language", "alerts", "negatives", "precision", "recall", title=f"negative alerts at P(negative) >= {result.alerts.threshold:g}")
+    title = f"negative alerts at P(negative) >= {result.alerts.threshold:g}"
+    alerts = Table("language", "alerts", "negatives", "precision", "recall", title=title)
     for lang, row in [*result.alerts_by_language.items(), ("all", result.alerts)]:
         alerts.add_row(lang, str(row.alerts), str(row.negatives), f"{row.precision:.3f}", f"{row.recall:.3f}")
     tables.append(alerts)
@@ -122,7 +125,8 @@ def evaluate(
     path: Annotated[
         Path,
         typer.Argument(
-            help="TSV with columns text, label and optionally lang, dataset; or a folder of such TSVs (a file without dataset column counts as one dataset).",
+            help="TSV with columns text, label and optionally lang, dataset; or a folder of such TSVs "
+            "(a file without a dataset column counts as one dataset).",
             exists=True,
         ),
     ],
