@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from mentionwatch.settings import Settings
 from store.db import session_scope
 from store.models import Mention
-from store.queries import mentions_to_score, save_score
+from store.queries import count_to_score, mentions_to_score, save_score
 
 if TYPE_CHECKING:
     from sentiment import SentimentClassifier
@@ -61,6 +61,9 @@ def score_pending(
     Each batch is its own transaction, so an interrupted run keeps what it finished; on
     PostgreSQL each batch's rows stay locked until it commits, and other scorers skip them.
     """
+    with session_scope(engine) as session:
+        backlog = count_to_score(session, model_name=classifier.name, model_version=classifier.version)
+    classifier.expect(backlog if limit is None else min(backlog, limit))
     scored = 0
     while limit is None or scored < limit:
         size = batch_size if limit is None else min(batch_size, limit - scored)

@@ -33,6 +33,8 @@ def truncate_head_tail(ids: Sequence[int], max_tokens: int = MAX_TOKENS, tail: i
 
 def tokenize(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], *, prefix: str = "") -> list[list[int]]:
     """Token ids (with special tokens) of each text, cut to MAX_TOKENS head+tail."""
+    if not texts:  # the fast tokenizer fails on an empty batch
+        return []
     encoded = tokenizer([prefix + text for text in texts], add_special_tokens=True, truncation=False)
     return [truncate_head_tail(ids) for ids in encoded["input_ids"]]
 

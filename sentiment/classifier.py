@@ -157,6 +157,11 @@ class SentimentClassifier:
         self.model = with_precision(loaded, self.precision).to(self.device)
         self.runner = ModelRunner(self.model, compile)
 
+    def expect(self, texts: int) -> None:
+        """Say how many texts the next classify calls will bring in all, so the "auto"
+        compile policy can compile at the start of a big job (see sentiment.compilation)."""
+        self.runner.expect(texts)
+
     def classify(self, texts: Sequence[str]) -> list[Prediction]:
         """One Prediction per text, in input order."""
         if not texts:

@@ -9,6 +9,10 @@ pure loss; for a service scoring all day, or a backlog of 100,000 mentions, it i
 more throughput. The "auto" policy decides like the ski-rental problem: keep running
 eagerly until the eager time spent equals what a compile costs, then compile. Whatever the
 workload, that never spends more than about twice what the best choice in hindsight would.
+When the caller knows how much work is coming (the scoring job counts its backlog, the
+classify command a file's lines), ``expect`` lets it compile as soon as the first batch
+shows that the known work would take longer eagerly than a compile costs, instead of
+half-way through the job.
 """
 
 from __future__ import annotations
@@ -71,10 +75,18 @@ class ModelRunner:
         self._compiler = compiler
         self._compile_after = 0.0 if policy == "always" else compile_after_seconds
         self.eager_seconds = 0.0
+        self.eager_texts = 0
+        self.expected_texts = 0
+
+    def expect(self, texts: int) -> None:
+        """Say that ``texts`` more texts are coming (replacing what was said before)."""
+        self.expected_texts = texts
 
     def __call__(self, inputs: Inputs) -> torch.Tensor:
         """Logits for one padded batch."""
-        if inputs["input_ids"].shape[0] > 1 and self._wants_compiled():
+        rows = inputs["input_ids"].shape[0]
+        self.expected_texts = max(0, self.expected_texts - rows)
+        if rows > 1 and self._wants_compiled():
             try:
                 return self._compiled_forward()(inputs)
             except Exception as exc:  # noqa: BLE001 - any compiler failure means: stay eager
@@ -84,10 +96,16 @@ class ModelRunner:
         started = time.perf_counter()
         logits = self.eager(inputs)
         self.eager_seconds += time.perf_counter() - started
+        self.eager_texts += rows
         return logits
 
     def _wants_compiled(self) -> bool:
-        return self.policy != "never" and self.eager_seconds >= self._compile_after
+        if self.policy == "never":
+            return False
+        if self.eager_seconds >= self._compile_after:
+            return True
+        # The known work still ahead, at the eager rate seen so far, would cost more than compiling.
+        return self.eager_texts > 0 and self.expected_texts * self.eager_seconds / self.eager_texts >= self._compile_after
 
     def _compiled_forward(self) -> Forward:
         if self.compiled is None:

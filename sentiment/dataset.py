@@ -1,8 +1,9 @@
-"""Labeled texts: the project's own TSV files, and any TSV in the same format."""
+"""Labeled texts: the project's own TSV files, real labelled sets, and any TSV like them."""
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,22 +11,23 @@ from pathlib import Path
 from sentiment.prediction import LABELS
 
 DATA_DIR = Path(__file__).with_name("data")
-REQUIRED_COLUMNS = ("lang", "label", "text")
+REQUIRED_COLUMNS = ("label", "text")
 
 
 @dataclass(frozen=True)
 class LabeledText:
-    """One text with its gold label; split and kind are empty where a file has none."""
+    """One text with its gold label; lang, split, kind and dataset are empty where a file has none."""
 
     lang: str
     label: str
     text: str
     split: str = ""
     kind: str = ""
+    dataset: str = ""
 
 
 def parse_tsv(lines: Iterable[str], source: str) -> list[LabeledText]:
-    """Rows of a tab-separated file with a header naming at least lang, label, text.
+    """Rows of a tab-separated file with a header naming at least label and text.
 
     Quotes are ordinary characters (no CSV quoting), so a text may contain any quote.
     """
@@ -46,11 +48,12 @@ def parse_tsv(lines: Iterable[str], source: str) -> list[LabeledText]:
             )
         rows.append(
             LabeledText(
-                lang=row["lang"],
+                lang=row.get("lang") or "",
                 label=row["label"],
                 text=row["text"],
                 split=row.get("split") or "",
                 kind=row.get("kind") or "",
+                dataset=row.get("dataset") or "",
             )
         )
     return rows
@@ -65,3 +68,17 @@ def read_tsv(path: Path) -> list[LabeledText]:
 def project_data(data_dir: Path = DATA_DIR) -> list[LabeledText]:
     """Every hand-written text in ``data_dir/labeled.*.tsv``, all splits."""
     return [row for path in sorted(data_dir.glob("labeled.*.tsv")) for row in read_tsv(path)]
+
+
+def read_labeled(path: Path) -> list[LabeledText]:
+    """The rows of a TSV file, or of every ``*.tsv`` in a folder (sorted by name).
+
+    A row without a ``dataset`` column is named after its file, so per-dataset scores of
+    a folder of files need no extra column.
+    """
+    files = sorted(path.glob("*.tsv")) if path.is_dir() else [path]
+    if not files:
+        raise ValueError(f"{path}: no .tsv files in this folder")
+    return [
+        row if row.dataset else dataclasses.replace(row, dataset=file.stem) for file in files for row in read_tsv(file)
+    ]

@@ -294,8 +294,9 @@ def mentions_to_score(session: Session, *, model_name: str, model_version: str, 
     return list(session.exec(statement))
 
 
-def count_mentions_to_score(session: Session, *, model_name: str, model_version: str) -> int:
-    """How many mentions `mentions_to_score` would still hand out (locked ones included)."""
+def count_to_score(session: Session, *, model_name: str, model_version: str) -> int:
+    """How many mentions `mentions_to_score` would still hand out in all (locked ones
+    included): the scorers' backlog."""
     statement = (
         select(func.count())
         .select_from(Mention)

@@ -40,7 +40,7 @@ from mentionwatch.cluster.host_slots import source_hosts
 from mentionwatch.scoring import score_pending
 from store.db import session_scope
 from store.models import utcnow
-from store.queries import count_mentions_to_score
+from store.queries import count_to_score
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ async def crawl_source(context: JobContext, source: str) -> None:
 def _pending(deps: WorkerDeps) -> int:
     classifier = deps.classifier()
     with session_scope(deps.engine) as session:
-        return count_mentions_to_score(session, model_name=classifier.name, model_version=classifier.version)
+        return count_to_score(session, model_name=classifier.name, model_version=classifier.version)
 
 
 async def dispatch_scoring(context: JobContext, timestamp: int) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import sys
 from collections.abc import Iterator
 from contextlib import nullcontext
@@ -14,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from mentionwatch.config import AlertRules
 from mentionwatch.context import app_state, fail
 from mentionwatch.scoring import SCORE_BATCH
 from store.db import session_scope
@@ -46,6 +49,20 @@ def load_classifier(ctx: typer.Context) -> SentimentClassifier:
         fail(str(exc))
 
 
+def lines_ahead(stream: TextIO) -> int | None:
+    """How many lines a redirected file still holds (read once, then rewound); None for a
+    pipe or terminal, whose length cannot be known in advance."""
+    try:
+        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            return None
+        start = stream.tell()
+        count = sum(1 for _ in stream)
+        stream.seek(start)
+    except (OSError, ValueError):  # no real file behind the stream (io.UnsupportedOperation is both)
+        return None
+    return count
+
+
 def chunks(lines: TextIO, size: int) -> Iterator[list[str]]:
     """Lines without their newline, ``size`` at a time, so output starts before input ends."""
     stripped = (line.rstrip("\r\n") for line in lines)
@@ -56,7 +73,9 @@ def chunks(lines: TextIO, size: int) -> Iterator[list[str]]:
 @sentiment_app.command("classify")
 def classify(
     ctx: typer.Context,
-    batch_size: Annotated[int, typer.Option(help="Lines classified together.", min=1)] = 64,
+    batch_size: Annotated[
+        int, typer.Option(help="Lines classified together (larger: less padding, output later).", min=1)
+    ] = SCORE_BATCH,
 ) -> None:
     """Label each line of standard input; print one JSON object per line.
 
@@ -66,6 +85,9 @@ def classify(
     Example: printf 'Paczka nie doszła.\\nGreat service!\\n' | mentionwatch sentiment classify
     """
     classifier = load_classifier(ctx)
+    ahead = lines_ahead(sys.stdin)
+    if ahead is not None:
+        classifier.expect(ahead)
     for texts in chunks(sys.stdin, batch_size):
         for text, prediction in zip(texts, classifier.classify(texts), strict=True):
             row = {"text": text, "label": prediction.label, "score": round(prediction.score, 4)}
@@ -73,61 +95,90 @@ def classify(
         sys.stdout.flush()
 
 
-def evaluation_tables(result: Evaluation) -> tuple[Table, Table]:
-    """Per-language scores and the confusion matrix, as Rich tables."""
+def evaluation_tables(result: Evaluation) -> list[Table]:
+    """Scores per dataset and language, the confusion matrix, group scores and alerts, as Rich tables."""
     from sentiment import LABELS
+    from sentiment.real_data import group_scores
 
-    scores = Table("language", "texts", "accuracy", "macro-F1", title="Sentiment model on the file")
-    for lang, row in [*result.by_language.items(), ("all", result.overall)]:
-        scores.add_row(lang, str(row.count), f"{row.accuracy:.3f}", f"{row.macro_f1:.3f}")
-    confusion = Table("gold \\ predicted", *LABELS, title="Confusion matrix (all languages)")
+    tables = []
+    for title, scores_by in (("dataset", result.by_dataset), ("language", result.by_language)):
+        if not scores_by:
+            continue
+        table = Table(title, "texts", "accuracy", "macro-F1", title=f"Sentiment model per {title}")
+        for name, row in scores_by.items():
+            marked = f"{name} (binary)" if title == "dataset" and name in result.binary else name
+            table.add_row(marked, str(row.count), f"{row.accuracy:.3f}", f"{row.macro_f1:.3f}")
+        tables.append(table)
+    overall = result.overall
+    tables.append(Table("texts", "accuracy", "macro-F1", title="All texts"))
+    tables[-1].add_row(str(overall.count), f"{overall.accuracy:.3f}", f"{overall.macro_f1:.3f}")
+    confusion = Table("gold \\ predicted", *LABELS, title="Confusion matrix (all texts)")
     for label, counts in zip(LABELS, result.confusion, strict=True):
         confusion.add_row(label, *map(str, counts))
-    return scores, confusion
+    tables.append(confusion)
+    # Issue 12's target rows: groups of the real labelled sets, where present.
+    targets = Table("group", "score", title="Mean macro-F1 per group of datasets; pooled precision of negative")
+    for name, value in group_scores(result).items():
+        targets.add_row(name, f"{value:.3f}")
+    tables.append(targets)
+    title = f"negative alerts at P(negative) >= {result.alerts.threshold:g}"
+    alerts = Table("language", "alerts", "negatives", "precision", "recall", title=title)
+    for lang, row in [*result.alerts_by_language.items(), ("all", result.alerts)]:
+        alerts.add_row(lang, str(row.alerts), str(row.negatives), f"{row.precision:.3f}", f"{row.recall:.3f}")
+    tables.append(alerts)
+    return tables
 
 
 @sentiment_app.command("evaluate")
 def evaluate(
     ctx: typer.Context,
-    files: Annotated[
+    paths: Annotated[
         list[Path],
         typer.Argument(
-            metavar="FILE...", help="TSVs with the columns lang, label, text (others ignored).", exists=True, dir_okay=False
+            metavar="PATH...",
+            help="TSVs with columns text, label and optionally lang, dataset, split; or folders of such TSVs "
+            "(a file without a dataset column counts as one dataset).",
+            exists=True,
         ),
     ],
     split: Annotated[
         str | None, typer.Option(help="Only the rows whose split column holds this (the project's data: train, dev, test).")
     ] = None,
+    min_negative: Annotated[
+        float, typer.Option(help="Alert threshold on P(negative) to measure alerts at.", min=0.0, max=1.0)
+    ] = AlertRules.model_fields["min_negative"].default,
 ) -> None:
-    """Score the configured model on labeled TSVs: accuracy and macro-F1 per language.
+    """Score the configured model on labeled texts: macro-F1 per dataset and language,
+    the confusion matrix, and precision/recall of negative alerts at the threshold.
 
     Example: mentionwatch sentiment evaluate sentiment/data/labeled.*.tsv --split test
     """
     from sentiment.evaluate import evaluate_rows
 
     # The files are read before the model loads, so a mistake in them is reported at once.
-    rows = [row for file in files for row in _labeled_rows(file, split)]
+    rows = [row for path in paths for row in _labeled_rows(path, split)]
     if not rows:
-        fail(f"no labeled rows{f' with split {split!r}' if split else ''} in {', '.join(map(str, files))}")
+        fail(f"no labeled rows{f' with split {split!r}' if split else ''} in {', '.join(map(str, paths))}")
     classifier = load_classifier(ctx)
-    result = evaluate_rows(rows, classifier)
+    result = evaluate_rows(rows, classifier, min_negative)
     console.print(f"Model {classifier.name} (version {classifier.version})")
     for table in evaluation_tables(result):
         console.print(table)
 
 
-def _labeled_rows(file: Path, split: str | None) -> list[LabeledText]:
-    """The rows of one TSV (only `split`'s, if given); a file that cannot be used ends the command."""
-    from sentiment.dataset import read_tsv
+def _labeled_rows(path: Path, split: str | None) -> list[LabeledText]:
+    """The rows of a TSV or a folder of TSVs (only `split`'s, if given); a file that cannot
+    be used ends the command."""
+    from sentiment.dataset import read_labeled
 
     try:
-        rows = read_tsv(file)
+        rows = read_labeled(path)
     except UnicodeDecodeError:
-        fail(f"{file}: not UTF-8 text; save the TSV as UTF-8")
+        fail(f"{path}: not UTF-8 text; save the TSV as UTF-8")
     except ValueError as exc:
         fail(str(exc))
     except OSError as exc:
-        fail(f"{file}: cannot read it ({exc.strerror})")
+        fail(f"{path}: cannot read it ({exc.strerror})")
     return [row for row in rows if split is None or row.split == split]
 
 

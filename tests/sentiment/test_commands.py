@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -11,11 +12,13 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from mentionwatch.cli import app
+from mentionwatch.config import AlertRules
+from mentionwatch.commands.sentiment import lines_ahead
 from mentionwatch.scoring import score_pending, scoring_text
 from sentiment import LABELS, SentimentClassifier
 from store.db import session_scope
 from store.models import Mention, SentimentScore
-from store.queries import BrandSpec, SourceSpec, relabel, save_mention, sync_brands_and_sources
+from store.queries import BrandSpec, SourceSpec, count_to_score, relabel, save_mention, sync_brands_and_sources
 from tests.sentiment.conftest import SaveTiny
 
 runner = CliRunner()
@@ -73,8 +76,17 @@ def test_evaluate_prints_scores_per_language_and_the_confusion_matrix(env: Path,
     gold.write_text("lang\tlabel\ttext\nen\tnegative\tbad service\npl\tpositive\tSuper!\n", encoding="utf-8")
     result = runner.invoke(app, ["sentiment", "evaluate", str(gold)])
     assert result.exit_code == 0, result.output
-    for expected in ("macro-F1", "accuracy", "en", "pl", "all", "Confusion matrix", "gold \\ predicted"):
+    for expected in ("macro-F1", "accuracy", "en", "pl", "all", "Confusion matrix", "gold \\ predicted", "precision of negative"):
         assert expected in result.output
+    assert f"negative alerts at P(negative) >= {AlertRules().min_negative:g}" in result.output
+    folder = tmp_path / "sets"
+    folder.mkdir()
+    (folder / "pl_allegro.tsv").write_text("text\tlabel\nzle\tnegative\nsuper\tpositive\n", encoding="utf-8")
+    (folder / "en_airline_tweets.tsv").write_text("text\tlabel\tlang\nlate\tnegative\nok\tneutral\n", encoding="utf-8")
+    by_folder = runner.invoke(app, ["sentiment", "evaluate", str(folder), "--min-negative", "0.35"])
+    assert by_folder.exit_code == 0, by_folder.output
+    for expected in ("pl_allegro (binary)", "en_airline_tweets", "English three-class", "binary sets", ">= 0.35"):
+        assert expected in by_folder.output
     bad = tmp_path / "bad.tsv"
     bad.write_text("lang\ttext\nen\thello\n", encoding="utf-8")
     refused = runner.invoke(app, ["sentiment", "evaluate", str(bad)])
@@ -136,6 +148,8 @@ def test_score_pending_resumes_in_batches_and_rescores_edits(env: Path, sqlite_e
     classifier = SentimentClassifier(str(env))
     store_mentions(sqlite_engine, MENTIONS)
     assert score_pending(sqlite_engine, classifier, batch_size=2, limit=3) == 3
+    with session_scope(sqlite_engine) as session:
+        assert count_to_score(session, model_name=classifier.name, model_version=classifier.version) == 2
     assert score_pending(sqlite_engine, classifier, batch_size=2) == 2
     assert score_pending(sqlite_engine, classifier) == 0
     store_mentions(sqlite_engine, ["The parcel was never delivered", *MENTIONS[1:]])  # k0 edited
@@ -166,3 +180,13 @@ def test_export_corrections_writes_people_s_labels_as_training_data(env: Path, s
 def test_the_model_reads_the_headline_unless_the_text_holds_it(title: str | None, text: str, expected: str) -> None:
     mention = Mention(source_id=1, brand_id=1, dedup_key="k", url="u", canonical_url="u", title=title, text=text, content_hash="h")
     assert scoring_text(mention) == expected
+
+
+def test_classify_knows_how_many_lines_a_redirected_file_holds_but_not_a_pipe(tmp_path: Path) -> None:
+    path = tmp_path / "mentions.txt"
+    path.write_text("one\ntwo\nthree\n", encoding="utf-8")
+    with path.open(encoding="utf-8") as stream:
+        assert stream.readline() == "one\n"
+        assert lines_ahead(stream) == 2
+        assert stream.readline() == "two\n"  # rewound to where it was
+    assert lines_ahead(io.StringIO("one\ntwo\n")) is None

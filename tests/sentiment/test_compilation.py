@@ -55,6 +55,19 @@ def test_auto_compiles_once_the_eager_time_spent_reaches_the_threshold(model: to
     assert (compiler.compiles, compiler.batch_sizes) == (1, [4, 3])
 
 
+def test_known_work_ahead_compiles_after_the_first_batch_if_its_eager_time_would_pay_for_it(model: torch.nn.Module) -> None:
+    compiler = RecordingCompiler()
+    runner = ModelRunner(model, "auto", compile_after_seconds=60.0, compiler=compiler)
+    runner.expect(8)  # a few texts: far less eager work than a compile
+    runner(batch(4))
+    runner(batch(4))
+    assert compiler.compiles == 0 and runner.expected_texts == 0
+    per_text = runner.eager_seconds / runner.eager_texts
+    runner.expect(int(60.0 / per_text) + 10)  # a backlog whose eager time exceeds the compile's cost
+    runner(batch(4))
+    assert (compiler.compiles, compiler.batch_sizes) == (1, [4])
+
+
 def test_never_and_always(model: torch.nn.Module) -> None:
     never, always = RecordingCompiler(), RecordingCompiler()
     never_runner = ModelRunner(model, "never", compile_after_seconds=0.0, compiler=never)

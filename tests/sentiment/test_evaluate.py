@@ -1,4 +1,4 @@
-"""Evaluation metrics on a small hand-made TSV whose answers are worked out by hand."""
+"""Evaluation metrics on small hand-made TSVs whose answers are worked out by hand."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from sentiment.dataset import parse_tsv, read_tsv
-from sentiment.evaluate import evaluate_rows, scores
+import numpy as np
+
+from sentiment.dataset import LabeledText, parse_tsv, read_labeled, read_tsv
+from sentiment.evaluate import alerts, evaluate_rows, evaluation, scores
 from sentiment.prediction import Prediction
 
 # gold label per text, and what the fake classifier answers
@@ -27,6 +29,10 @@ class FakeClassifier:
 
     def __init__(self, answers: dict[str, str]) -> None:
         self.answers = answers
+        self.expected = 0
+
+    def expect(self, texts: int) -> None:
+        self.expected = texts
 
     def classify(self, texts: Sequence[str]) -> list[Prediction]:
         return [Prediction(self.answers[t], 1.0, {self.answers[t]: 1.0}) for t in texts]
@@ -41,7 +47,9 @@ def gold_tsv(tmp_path: Path) -> Path:
 
 
 def test_accuracy_macro_f1_and_confusion_per_language(gold_tsv: Path) -> None:
-    result = evaluate_rows(read_tsv(gold_tsv), FakeClassifier({text: answer for _, _, text, answer in ROWS}))
+    classifier = FakeClassifier({text: answer for _, _, text, answer in ROWS})
+    result = evaluate_rows(read_tsv(gold_tsv), classifier, threshold=0.5)
+    assert classifier.expected == len(ROWS)
     # pl: 3 of 4 right; F1 negative 2/3, neutral 2/3, positive 1.
     assert result.by_language["pl"].count == 4
     assert result.by_language["pl"].accuracy == pytest.approx(0.75)
@@ -70,6 +78,43 @@ def test_extra_columns_are_ignored_and_quotes_are_plain_text(tmp_path: Path) -> 
     assert row.text == '"Fine," he said.'
 
 
-def test_a_file_without_the_needed_columns_is_refused() -> None:
+def test_a_file_without_the_needed_columns_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="lacks the column"):
         parse_tsv(["lang\ttext\n", "en\thello\n"], "no-label.tsv")
+    with pytest.raises(ValueError, match="no .tsv files"):
+        read_labeled(tmp_path)
+
+
+def test_a_folder_is_read_file_by_file_and_a_file_without_dataset_column_is_its_own_dataset(tmp_path: Path) -> None:
+    (tmp_path / "b_tweets.tsv").write_text("text\tlabel\nok\tneutral\n", encoding="utf-8")
+    (tmp_path / "a_mixed.tsv").write_text("text\tlabel\tlang\tdataset\nzle\tnegative\tpl\tpolemo\n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("not data", encoding="utf-8")
+    rows = read_labeled(tmp_path)
+    assert [(r.text, r.lang, r.dataset) for r in rows] == [("zle", "pl", "polemo"), ("ok", "", "b_tweets")]
+
+
+def test_a_binary_dataset_is_scored_on_negative_and_positive_with_neutral_answers_as_misses() -> None:
+    gold = ["negative", "negative", "positive", "positive"]
+    # negative: 1 of 2 found, 1 predicted -> F1 2/3; positive: 2 of 2, 2 predicted -> F1 1.
+    predicted = ["negative", "neutral", "positive", "positive"]
+    assert scores(gold, predicted, binary=True).macro_f1 == pytest.approx((2 / 3 + 1) / 2)
+    # Three-class scoring would add neutral's F1 of 0 to the average.
+    assert scores(gold, predicted).macro_f1 == pytest.approx((2 / 3 + 0 + 1) / 3)
+
+
+def test_scores_per_dataset_know_which_sets_are_binary_and_alerts_follow_the_threshold() -> None:
+    rows = [
+        LabeledText("pl", "negative", "a", dataset="binary_set"),
+        LabeledText("pl", "positive", "b", dataset="binary_set"),
+        LabeledText("en", "neutral", "c", dataset="three_class"),
+        LabeledText("en", "negative", "d", dataset="three_class"),
+    ]
+    probabilities = np.array([[0.7, 0.2, 0.1], [0.5, 0.1, 0.4], [0.2, 0.7, 0.1], [0.4, 0.5, 0.1]])
+    result = evaluation(rows, probabilities, threshold=0.45)
+    assert result.binary == ["binary_set"]
+    assert result.by_dataset["binary_set"].macro_f1 == pytest.approx((2 / 3 + 0) / 2)
+    assert result.by_dataset["three_class"].macro_f1 == pytest.approx((0 + 2 / 3) / 2)
+    # Alerts at 0.45 fire on a and b (the winning label of d is neutral, its 0.4 is below).
+    assert (result.alerts.alerts, result.alerts.precision, result.alerts.recall) == (2, 0.5, 0.5)
+    assert result.alerts_by_language["en"].alerts == 0 and result.alerts_by_language["pl"].recall == 1.0
+    assert alerts(["negative", "neutral"], np.array([0.9, 0.3]), 0.95).precision == 0.0
