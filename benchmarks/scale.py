@@ -5,7 +5,12 @@ mentions to score, on a private PostgreSQL. For each worker count, a fresh datab
 start the workers, then time (from all of them registered) until every source has a
 finished crawl, and, separately, until the backlog is scored. The site records the
 most requests it answered at once: the per-host limit (`--per-host`) must hold
-whatever the worker count. Prints one table; ratios are to 1 worker.
+whatever the worker count. Prints one table; ratios are to 1 worker. CPU seconds
+are the workers' and their crawl processes' own (PostgreSQL's are not counted).
+
+The naive way, measured in the same run on `--naive` of the sources: one crawl process
+per crawl (`crawlers.runner.run_crawl`, what the command line does), which is what a
+worker did before it kept a long-lived crawl process (crawlers.runner.CrawlService).
 
     python -m benchmarks.scale                                   # the issue's sizes
     python -m benchmarks.scale --sources 40 --backlog 4000       # a few minutes on 2 cores
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -30,7 +36,9 @@ from sqlalchemy import create_engine, func, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, col, select
 
+from crawlers.runner import run_crawl
 from mentionwatch.config import parse_config
+from mentionwatch.settings import Settings
 from store.db import make_engine, session_scope, upgrade
 from store.models import CrawlRun, Mention, SentimentScore, WorkerProcess
 from store.queries import BrandSpec, SourceSpec, get_brand, get_source, save_mention, sync_brands_and_sources
@@ -46,8 +54,15 @@ _numbers = itertools.count()
 class Result:
     workers: int
     crawl_s: float
+    crawl_cpu_s: float
     backlog_s: float
     max_per_host: int
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the waited-for child processes (and theirs) so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _fresh_database(server: str) -> str:
@@ -123,11 +138,13 @@ def run_one(server: str, workers: int, args: argparse.Namespace, env: dict[str, 
     common += ["--crawl-setting", "AUTOTHROTTLE_ENABLED=false"]
     registered = lambda: _count(engine, select(func.count()).select_from(WorkerProcess)) >= workers  # noqa: E731
 
+    cpu_before = _children_cpu()
     with _workers(workers, env, [*common, "--queues", "crawl"], log):
         _wait(registered, 600, "the crawl workers to start")
         crawled = lambda: _count(engine, select(func.count(func.distinct(col(CrawlRun.source_id))))) >= args.sources  # noqa: E731
         crawl_s = _wait(crawled, args.timeout, "every source crawled")
     _wait(lambda: _count(engine, select(func.count()).select_from(WorkerProcess)) == 0, 120, "the workers to stop")
+    crawl_cpu_s = _children_cpu() - cpu_before  # start-up included: a worker's, once
 
     _backlog(engine, args.backlog)
     total = _count(engine, select(func.count()).select_from(Mention))
@@ -136,7 +153,19 @@ def run_one(server: str, workers: int, args: argparse.Namespace, env: dict[str, 
         scored = lambda: _count(engine, select(func.count()).select_from(SentimentScore)) >= total  # noqa: E731
         backlog_s = _wait(scored, args.timeout, "the backlog scored")
     engine.dispose()
-    return Result(workers, crawl_s, backlog_s, site.max_active)
+    return Result(workers, crawl_s, crawl_cpu_s, backlog_s, site.max_active)
+
+
+def naive_crawls(server: str, args: argparse.Namespace, folder: Path, site: FeedSite) -> tuple[float, float]:
+    """Seconds and CPU seconds per crawl with a process per crawl, over `--naive` sources one after another."""
+    url = _fresh_database(server)
+    config = parse_config(cluster_config(site, args.sources, BRANDS))
+    settings = Settings(database_url=url, log_level="WARNING")
+    overrides = {"AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
+    cpu_before, started = _children_cpu(), time.monotonic()
+    for source in config.sources[: args.naive]:
+        run_crawl(config, settings, source_names=[source.name], scrapy_overrides=overrides)
+    return (time.monotonic() - started) / args.naive, (_children_cpu() - cpu_before) / args.naive
 
 
 def main() -> None:
@@ -148,6 +177,7 @@ def main() -> None:
     parser.add_argument("--per-host", type=int, default=8, help="the cluster's limit of crawls per host")
     parser.add_argument("--model", help="checkpoint to score with (default: the built-in model)")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per measurement")
+    parser.add_argument("--naive", type=int, default=10, help="sources crawled with a process per crawl, for comparison")
     args = parser.parse_args()
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("MENTIONWATCH_")}
@@ -159,6 +189,8 @@ def main() -> None:
         server = stack.enter_context(running_postgres())
         site = stack.enter_context(FeedSite(items=2))
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mw-scale-")))
+        naive_s, naive_cpu_s = naive_crawls(server, args, folder, site)
+        print(f"  a process per crawl: {naive_s:.2f} s a crawl", file=sys.stderr, flush=True)
         for count in (int(n) for n in args.workers.split(",")):
             results.append(run_one(server, count, args, env, folder, site))
             r = results[-1]
@@ -167,12 +199,20 @@ def main() -> None:
     base = results[0]
     print(f"\n{args.sources} sources on one host (per-host limit {args.per_host}), backlog {args.backlog} mentions,")
     print(f"{args.concurrency} jobs per worker, {os.cpu_count()} CPUs\n")
-    print("| workers | crawl all (s) | per crawl (s) | speed-up | drain backlog (s) | mentions/s | speed-up | most requests at once to the host |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| workers | crawl all (s) | per crawl (s) | CPU-s per crawl | speed-up | drain backlog (s) | mentions/s"
+        " | speed-up | most requests at once to the host |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    print(
+        f"| 1, a process per crawl ({args.naive} sources, one at a time) | {naive_s * args.sources:.0f} (projected)"
+        f" | {naive_s:.2f} | {naive_cpu_s:.2f} | | | | | 1 |"
+    )
     for r in results:
         print(
-            f"| {r.workers} | {r.crawl_s:.1f} | {r.crawl_s / args.sources:.2f} | {base.crawl_s / r.crawl_s:.2f}x"
-            f" | {r.backlog_s:.1f} | {args.backlog / r.backlog_s:.0f} | {base.backlog_s / r.backlog_s:.2f}x | {r.max_per_host} |"
+            f"| {r.workers} | {r.crawl_s:.1f} | {r.crawl_s / args.sources:.3f} | {r.crawl_cpu_s / args.sources:.3f}"
+            f" | {base.crawl_s / r.crawl_s:.2f}x | {r.backlog_s:.1f} | {args.backlog / r.backlog_s:.0f}"
+            f" | {base.backlog_s / r.backlog_s:.2f}x | {r.max_per_host} |"
         )
 
 

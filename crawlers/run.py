@@ -6,6 +6,8 @@ It reads {"config": ..., "sources": [...] | null, "scrapy_overrides": {...}} as 
 stdin, takes the store and user agent from the MENTIONWATCH_* environment (Settings),
 crawls every selected source at once in one reactor, records a CrawlRun per source,
 saves the cursors of sources that ran clean, and writes the stats as JSON to FILE.
+The steps around the reactor (the store's rows, the jobs, the records) are shared with
+the long-lived crawl process of a worker (crawlers.serve).
 """
 
 from __future__ import annotations
@@ -66,21 +68,26 @@ def scrapy_settings(config: Config, settings: Settings, overrides: Mapping[str, 
     return result
 
 
-def prepare_jobs(
-    config: Config, settings: Settings, source_names: Sequence[str] | None
-) -> tuple[list[SourceJob], list[CrawlRunStats]]:
-    """Store rows and cursors for each selected source; sources that cannot run are reported."""
+def sync_store(config: Config, settings: Settings) -> dict[str, int]:
+    """Migrate the store and write the config's brands and sources to it; the source ids by name."""
     engine = engine_for(settings.database_url)
     upgrade(engine)
-    selected = [config.source(name) for name in source_names] if source_names else list(config.sources)
-    jobs: list[SourceJob] = []
-    skipped: list[CrawlRunStats] = []
     with session_scope(engine) as session:
-        ids = sync_brands_and_sources(
+        return sync_brands_and_sources(
             session,
             brands=[BrandSpec(b.name, b.query, b.timezone) for b in config.brands],
             sources=[SourceSpec(s.name, s.type, s.brand) for s in config.sources],
         )
+
+
+def prepare_jobs(
+    config: Config, settings: Settings, source_names: Sequence[str] | None, ids: Mapping[str, int]
+) -> tuple[list[SourceJob], list[CrawlRunStats]]:
+    """A job with its cursors for each selected source (`ids` from sync_store); sources that cannot run are reported."""
+    selected = [config.source(name) for name in source_names] if source_names else list(config.sources)
+    jobs: list[SourceJob] = []
+    skipped: list[CrawlRunStats] = []
+    with session_scope(engine_for(settings.database_url)) as session:
         for source in selected:
             brand = config.brand(source.brand)
             reason = _invalid_query(brand) if source.match_mode == "query" else None
@@ -153,6 +160,27 @@ def _warnings_only(record: logging.LogRecord) -> bool:
     return record.levelno >= logging.WARNING
 
 
+def crawler_process(config: Config, settings: Settings, overrides: Mapping[str, Any] | None) -> CrawlerProcess:
+    """Scrapy's process for these settings, quiet below WARNING unless the log level is DEBUG."""
+    quiet = logging.getLevelName(settings.log_level.upper()) != logging.DEBUG
+    if quiet:
+        # Making the CrawlerProcess resets Scrapy's logger levels, then logs "Scrapy 2.x started":
+        # only a filter on the logger that says it outlasts the reset (the levels are set below).
+        logging.getLogger("scrapy.utils.log").addFilter(_warnings_only)
+    detector()  # loads lingua's models now rather than stalling the reactor at the first item
+    process = CrawlerProcess(scrapy_settings(config, settings, overrides))
+    if quiet:
+        # Scrapy's start-up and stats dumps drown the per-source warnings; DEBUG shows all.
+        logging.getLogger("scrapy").setLevel(logging.WARNING)
+    return process
+
+
+def in_order(results: Sequence[CrawlRunStats], names: Sequence[str]) -> list[CrawlRunStats]:
+    """The stats in the order of `names` (the config's order when the caller named none)."""
+    order = {name: i for i, name in enumerate(names)}
+    return sorted(results, key=lambda s: order.get(s.source, len(order)))
+
+
 def crawl_in_this_process(
     config: Config,
     settings: Settings,
@@ -161,18 +189,10 @@ def crawl_in_this_process(
     scrapy_overrides: Mapping[str, Any] | None = None,
 ) -> list[CrawlRunStats]:
     """Crawl the selected sources (all by default) once. Runs the reactor: once per process."""
-    if logging.getLevelName(settings.log_level.upper()) != logging.DEBUG:
-        # Making the CrawlerProcess resets Scrapy's logger levels, then logs "Scrapy 2.x started":
-        # only a filter on the logger that says it outlasts the reset (the levels are set below).
-        logging.getLogger("scrapy.utils.log").addFilter(_warnings_only)
-    jobs, results = prepare_jobs(config, settings, source_names)
+    jobs, results = prepare_jobs(config, settings, source_names, sync_store(config, settings))
     if not jobs:
         return results
-    detector()  # loads lingua's models now rather than stalling the reactor at the first item
-    process = CrawlerProcess(scrapy_settings(config, settings, scrapy_overrides))
-    if logging.getLevelName(settings.log_level.upper()) != logging.DEBUG:
-        # Scrapy's start-up and stats dumps drown the per-source warnings; DEBUG shows all.
-        logging.getLogger("scrapy").setLevel(logging.WARNING)
+    process = crawler_process(config, settings, scrapy_overrides)
     running: list[tuple[SourceJob, Crawler]] = []
     for job in jobs:
         crawler = process.create_crawler(job.source.kind.spider)
@@ -180,8 +200,7 @@ def crawl_in_this_process(
         running.append((job, crawler))
     process.start()
     results.extend(finish(settings, job, crawler) for job, crawler in running)
-    order = {name: i for i, name in enumerate(source_names or [s.name for s in config.sources])}
-    return sorted(results, key=lambda s: order.get(s.source, len(order)))
+    return in_order(results, source_names or [s.name for s in config.sources])
 
 
 def exit_with_parent(poll: float = 1.0) -> None:

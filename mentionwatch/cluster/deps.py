@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from crawlers.runner import CrawlService
 from mentionwatch.cluster.host_slots import HostSlots
 from mentionwatch.config import Config
 from mentionwatch.scoring import SCORE_BATCH, classifier_from_settings
@@ -32,6 +33,8 @@ class WorkerDeps:
     stop: threading.Event = field(default_factory=threading.Event)
     _classifier: SentimentClassifier | None = field(default=None, repr=False)
     _classifier_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _crawls: CrawlService | None = field(default=None, repr=False)
+    _crawls_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def classifier(self) -> SentimentClassifier:
         """The model, loaded by the first scoring task (once, however many run at once)."""
@@ -39,3 +42,20 @@ class WorkerDeps:
             if self._classifier is None:
                 self._classifier = classifier_from_settings(self.settings)
             return self._classifier
+
+    def crawl_service(self) -> CrawlService:
+        """The worker's crawl process, started by the first crawl task and shared by all."""
+        with self._crawls_lock:
+            if self._crawls is None:
+                # One request at a time per host in each crawl (whatever --crawl-setting says):
+                # the host's slots then bound the cluster's requests to it.
+                overrides = {**self.crawl_overrides, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
+                self._crawls = CrawlService(self.config, self.settings, scrapy_overrides=overrides)
+            return self._crawls
+
+    def close(self) -> None:
+        """End the crawl process once its crawls are done (the worker takes no more jobs)."""
+        with self._crawls_lock:
+            crawls, self._crawls = self._crawls, None
+        if crawls is not None:
+            crawls.close()

@@ -5,7 +5,8 @@ defers each periodic run once for the whole cluster, and their locks keep one of
 kind running at a time. The jobs and their guarantees:
 
 - crawl_source: one job per due source; its lock means a source is never crawled by
-  two workers at once; it holds a host slot (host_slots) for the crawl.
+  two workers at once; it holds a host slot (host_slots) for the crawl, which runs in
+  the worker's long-lived crawl process (crawlers.runner.CrawlService).
 - score_batch: one batch of the backlog; PostgreSQL's SKIP LOCKED keeps two batches
   from scoring the same mention.
 - send_channel_alerts: one channel's due alerts; its lock means one sender per
@@ -33,7 +34,6 @@ from procrastinate.job_context import JobContext
 from alerts import outbox
 from alerts.digest import send_weekly_digests
 from alerts.sender import SendPolicy, send_alerts
-from crawlers.runner import run_crawl
 from mentionwatch.cluster.deps import WorkerDeps
 from mentionwatch.cluster.due import CRAWL_TASK, due_sources
 from mentionwatch.cluster.host_slots import source_hosts
@@ -97,11 +97,8 @@ def _crawl(deps: WorkerDeps, name: str) -> int:
     except KeyError:
         log.warning("source %s is no longer in the config; not crawled", name)
         return 0
-    # One request at a time per host in each crawl (whatever --crawl-setting says): the
-    # host's slots then bound the cluster's requests to it.
-    overrides = {**deps.crawl_overrides, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
     with deps.host_slots.hold(source_hosts(source), stop=deps.stop):
-        stats = run_crawl(deps.config, deps.settings, source_names=[name], scrapy_overrides=overrides)
+        stats = deps.crawl_service().crawl([name])
     return sum(s.new + s.updated for s in stats)
 
 

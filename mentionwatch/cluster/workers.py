@@ -136,6 +136,7 @@ def run_worker(deps: WorkerDeps, *, queues: Sequence[str], concurrency: int) -> 
             finally:
                 deps.stop.set()
                 upkeep.cancel()
+                await asyncio.to_thread(deps.close)
                 await asyncio.to_thread(_unregister, deps.engine, worker_id)
 
     if logging.getLevelName(deps.settings.log_level.upper()) != logging.DEBUG:
