@@ -1,9 +1,11 @@
 """Scaling out: crawl time and scoring-backlog drain with 1, 2 and 4 worker processes.
 
-One loopback feed site with `--sources` sources (one host) and a `--backlog` of stored
-mentions to score, on a private PostgreSQL. For each worker count, a fresh database:
-start the workers, then time (from all of them registered) until every source has a
-finished crawl, and, separately, until the backlog is scored. The site records the
+One loopback feed site with `--sources` sources (one host; each answer takes `--delay`
+seconds, as a real server's would) and a `--backlog` of stored mentions to score
+(0: crawling only), on a private PostgreSQL. For each worker count, a fresh database:
+start the workers, then time from the first crawl's start to the last one's end (the
+dispatcher's first tick, up to 10 s, is not counted), and, separately, from all workers
+registered until the backlog is scored. The site records the
 most requests it answered at once: the per-host limit (`--per-host`) must hold
 whatever the worker count. Prints one table; ratios are to 1 worker. CPU seconds
 are the workers' and their crawl processes' own (PostgreSQL's are not counted).
@@ -14,6 +16,7 @@ worker did before it kept a long-lived crawl process (crawlers.runner.CrawlServi
 
     python -m benchmarks.scale                                   # the issue's sizes
     python -m benchmarks.scale --sources 40 --backlog 4000       # a few minutes on 2 cores
+    python -m benchmarks.scale --delay 0 --backlog 0             # crawling bound by the CPU alone
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ class Result:
     workers: int
     crawl_s: float
     crawl_cpu_s: float
-    backlog_s: float
+    backlog_s: float | None
     max_per_host: int
 
 
@@ -108,6 +111,13 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str) -> float:
     return time.monotonic() - started
 
 
+def _makespan(engine: Engine) -> float:
+    """Seconds from the first crawl's start to the last one's end (not the wait for the first dispatcher tick)."""
+    with Session(engine) as session:
+        first, last = session.exec(select(func.min(CrawlRun.started_at), func.max(CrawlRun.finished_at))).one()
+    return (last - first).total_seconds()
+
+
 def _backlog(engine: Engine, size: int) -> None:
     with session_scope(engine) as session:
         brand = get_brand(session, name="Acme")
@@ -142,10 +152,14 @@ def run_one(server: str, workers: int, args: argparse.Namespace, env: dict[str, 
     with _workers(workers, env, [*common, "--queues", "crawl"], log):
         _wait(registered, 600, "the crawl workers to start")
         crawled = lambda: _count(engine, select(func.count(func.distinct(col(CrawlRun.source_id))))) >= args.sources  # noqa: E731
-        crawl_s = _wait(crawled, args.timeout, "every source crawled")
+        _wait(crawled, args.timeout, "every source crawled")
     _wait(lambda: _count(engine, select(func.count()).select_from(WorkerProcess)) == 0, 120, "the workers to stop")
     crawl_cpu_s = _children_cpu() - cpu_before  # start-up included: a worker's, once
+    crawl_s = _makespan(engine)
 
+    if not args.backlog:
+        engine.dispose()
+        return Result(workers, crawl_s, crawl_cpu_s, None, site.max_active)
     _backlog(engine, args.backlog)
     total = _count(engine, select(func.count()).select_from(Mention))
     with _workers(workers, env, [*common, "--queues", "score"], log):
@@ -171,7 +185,8 @@ def naive_crawls(server: str, args: argparse.Namespace, folder: Path, site: Feed
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sources", type=int, default=400)
-    parser.add_argument("--backlog", type=int, default=20_000, help="mentions to score")
+    parser.add_argument("--backlog", type=int, default=20_000, help="mentions to score (0: none)")
+    parser.add_argument("--delay", type=float, default=0.3, help="seconds the site takes to answer a request")
     parser.add_argument("--workers", default="1,2,4", help="worker process counts to compare")
     parser.add_argument("--concurrency", type=int, default=2, help="jobs per worker process")
     parser.add_argument("--per-host", type=int, default=8, help="the cluster's limit of crawls per host")
@@ -187,17 +202,18 @@ def main() -> None:
     results = []
     with ExitStack() as stack:
         server = stack.enter_context(running_postgres())
-        site = stack.enter_context(FeedSite(items=2))
+        site = stack.enter_context(FeedSite(items=2, delay=args.delay))
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mw-scale-")))
         naive_s, naive_cpu_s = naive_crawls(server, args, folder, site)
         print(f"  a process per crawl: {naive_s:.2f} s a crawl", file=sys.stderr, flush=True)
         for count in (int(n) for n in args.workers.split(",")):
             results.append(run_one(server, count, args, env, folder, site))
             r = results[-1]
-            print(f"  {count} workers: crawl {r.crawl_s:.1f} s, backlog {r.backlog_s:.1f} s", file=sys.stderr, flush=True)
+            print(f"  {count} workers: crawl {r.crawl_s:.1f} s, backlog {r.backlog_s or 0:.1f} s", file=sys.stderr, flush=True)
 
     base = results[0]
-    print(f"\n{args.sources} sources on one host (per-host limit {args.per_host}), backlog {args.backlog} mentions,")
+    print(f"\n{args.sources} sources on one host answering in {args.delay} s (per-host limit {args.per_host}),")
+    print(f"backlog {args.backlog} mentions,", end=" ")
     print(f"{args.concurrency} jobs per worker, {os.cpu_count()} CPUs\n")
     print(
         "| workers | crawl all (s) | per crawl (s) | CPU-s per crawl | speed-up | drain backlog (s) | mentions/s"
@@ -211,9 +227,14 @@ def main() -> None:
     for r in results:
         print(
             f"| {r.workers} | {r.crawl_s:.1f} | {r.crawl_s / args.sources:.3f} | {r.crawl_cpu_s / args.sources:.3f}"
-            f" | {base.crawl_s / r.crawl_s:.2f}x | {r.backlog_s:.1f} | {args.backlog / r.backlog_s:.0f}"
-            f" | {base.backlog_s / r.backlog_s:.2f}x | {r.max_per_host} |"
+            f" | {base.crawl_s / r.crawl_s:.2f}x | {_backlog_cells(args.backlog, base.backlog_s, r.backlog_s)} | {r.max_per_host} |"
         )
+
+
+def _backlog_cells(size: int, base: float | None, seconds: float | None) -> str:
+    if base is None or seconds is None:
+        return "– | – | –"
+    return f"{seconds:.1f} | {size / seconds:.0f} | {base / seconds:.2f}x"
 
 
 if __name__ == "__main__":

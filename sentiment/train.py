@@ -55,7 +55,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--project-data", type=Path, default=DATA_DIR, help="folder with the project's labeled.*.tsv")
     parser.add_argument("--out", type=Path, default=WEIGHTS_DIR, help="where the adapter is written")
-    parser.add_argument("--per-dataset", type=int, default=1200, help="most training texts taken from one real dataset")
+    parser.add_argument("--per-dataset", type=int, default=3000, help="most training texts taken from one real dataset")
+    parser.add_argument(
+        "--project-repeat",
+        type=int,
+        default=2,
+        help="times each of the project's own training texts is seen per epoch (keeps its style among many real ones)",
+    )
     parser.add_argument("--rank", type=int, default=16, help="LoRA rank")
     parser.add_argument("--layers", type=int, default=8, help="encoder layers kept (e5 has 12)")
     parser.add_argument("--frozen", type=int, default=4, help="lower layers left as e5 has them (cached once)")
@@ -172,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     own = [dataclasses.replace(row, dataset=PROJECT) for row in project_data(args.project_data)]
     split = real_split(read_labeled(args.data))
-    train = training_sample(split.train, args.per_dataset) + [r for r in own if r.split == "train"]
+    train = training_sample(split.train, args.per_dataset) + [r for r in own if r.split == "train"] * args.project_repeat
     dev = split.dev + [r for r in own if r.split == "dev"]
     test = [r for r in own if r.split == "test"]
     binary = set(binary_datasets(split.train + split.dev))

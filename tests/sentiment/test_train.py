@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from sentiment import default_model, train
 from sentiment.dataset import LabeledText
@@ -48,14 +49,19 @@ def test_training_writes_a_calibrated_adapter_the_build_step_can_merge(tmp_path:
     own.mkdir()
     lines = ["split\tlang\tlabel\tkind\ttext"] + [f"{split}\ten\t{label}\tshort\t{label} text" for split in ("train", "dev", "test") for label in texts]
     (own / "labeled.en.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    out = tmp_path / "weights"
+    out, again = tmp_path / "weights", tmp_path / "again"
     try:
-        train.main(["--data", str(real), "--project-data", str(own), "--out", str(out), "--layers", "2", "--frozen", "1", "--epochs", "1", "--rank", "2"])
+        for folder in (out, again):
+            train.main(["--data", str(real), "--project-data", str(own), "--out", str(folder), "--layers", "2", "--frozen", "1", "--epochs", "1", "--rank", "2"])
     finally:
         torch.use_deterministic_algorithms(False)  # main sets it for the whole process
+    # The same seed gives the same weights: the shipped ones can be rebuilt from the data.
+    first, second = (load_file(folder / "adapter_model.safetensors") for folder in (out, again))
+    assert first.keys() == second.keys() and all(torch.equal(first[name], second[name]) for name in first)
     assert {p.name for p in out.iterdir()} == {*default_model.SHIPPED_FILES, "training.json"}
     report = json.loads((out / "training.json").read_text(encoding="utf-8"))
-    assert report["train_by_dataset"] == {"project_synthetic": 3, "three": 21, "two": 14}
+    # The project's own texts count twice (--project-repeat), so their style is not drowned out.
+    assert report["train_by_dataset"] == {"project_synthetic": 6, "three": 21, "two": 14}
     assert report["dev"]["binary"] == ["two"] and set(report["dev"]["by_dataset"]) == {"three", "two", "project_synthetic"}
     assert report["temperature"] > 0 and 0.3 <= report["min_negative"] <= 0.99
     assert set(report["test"]["by_language"]) == {"en"}
