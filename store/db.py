@@ -86,10 +86,15 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, connect_args=timeout)
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of a driver's message (they go on with hints and context), or the error's type."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
 def unavailable(url: str, error: BaseException) -> StoreUnavailable:
     """The error for a database at `url` that refused to open: the first line of the
     driver's reason, with the password masked (drivers do not quote it, but make sure)."""
-    reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    reason = first_line(error)
     reason = reason.removeprefix("connection failed: ")
     given = make_url(url)
     if given.password:

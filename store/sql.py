@@ -25,7 +25,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
-from store.db import unavailable
+from store.db import first_line, unavailable
 
 _BATCH = 1000
 # How many SQLite virtual machine steps between two looks at the clock (about 1 ms).
@@ -146,7 +146,7 @@ def _postgres_query(url: str, sql: str, timeout: float) -> Iterator[SQLResult]:
                     columns = [d.name for d in cursor.description or ()]
                     yield SQLResult(columns, _stream(cursor, lambda: limit_the_next_statement(raw)))
     except psycopg.errors.QueryCanceled as exc:
-        raise ReadOnlySQLError(_too_slow(timeout) if "statement timeout" in str(exc) else _first_line(exc)) from exc
+        raise ReadOnlySQLError(_too_slow(timeout) if "statement timeout" in str(exc) else first_line(exc)) from exc
     except psycopg.Error as exc:
         raise ReadOnlySQLError(_postgres_message(exc, sql)) from exc
 
@@ -159,15 +159,11 @@ _NOT_READING = set(
 )
 
 
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
 def _postgres_message(exc: psycopg.Error, sql: str) -> str:
     first = sql.split(None, 1)[0].lower() if sql.split() else ""
     if isinstance(exc, psycopg.errors.SyntaxError) and first in _NOT_READING:
         return f"only reading queries (SELECT, WITH, TABLE, VALUES) are allowed, not {first.upper()}"
-    return _explained(_first_line(exc), a_write=isinstance(exc, psycopg.errors.ReadOnlySqlTransaction))
+    return _explained(first_line(exc), a_write=isinstance(exc, psycopg.errors.ReadOnlySqlTransaction))
 
 
 @contextmanager

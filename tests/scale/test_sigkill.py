@@ -47,6 +47,7 @@ def test_sigkill_mid_crawl_the_source_is_crawled_once_by_another_worker(cluster_
     cluster.kill(doomed)
     took = cluster.wait_until(lambda: "feed-0000" in cluster.crawl_runs(), 120, "feed-0000 crawled again")
     cluster.wait_until(lambda: len(cluster.slack.messages()) == 4, 120, "every alert posted")
+    print(f"mid-crawl: the source was crawled again {took:.1f} s after the kill")  # shown with -rP
 
     assert took < WITHIN, f"the killed worker's crawl ran again {took:.0f} s after the kill"
     assert cluster.crawl_runs() == {"feed-0000": 1, "feed-0001": 1}
@@ -70,6 +71,7 @@ def test_sigkill_mid_score_every_mention_is_scored_once(cluster_factory) -> None
 
     cluster.start_worker("--queues", "score")
     took = cluster.wait_until(lambda: cluster.counts() == (total, total), 180, "every mention scored")
+    print(f"mid-score: all {total} mentions scored {took:.1f} s after the new worker started")
     assert took < WITHIN + 60  # the new worker's start-up and model load, then the rest
 
 
@@ -89,6 +91,7 @@ def test_sigkill_mid_send_every_alert_is_posted_once(cluster_factory) -> None:
     cluster.slack.release()
     cluster.wait_until(lambda: _statuses(cluster) == Counter({OutboxStatus.sent: 9}), 120, "every alert sent")
     took = time.monotonic() - killed_at
+    print(f"mid-send: every alert sent {took:.1f} s after the kill")
 
     assert took < WITHIN, f"the killed worker's alerts went out {took:.0f} s after the kill"
     assert posted_mention_ids(cluster.slack) == Counter({i: 1 for i in ids})
