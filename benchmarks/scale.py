@@ -40,11 +40,11 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, col, select
 
 from crawlers.runner import run_crawl
-from mentionwatch.config import parse_config
+from mentionwatch.config import parse_config, sync_config
 from mentionwatch.settings import Settings
 from store.db import make_engine, session_scope, upgrade
 from store.models import CrawlRun, Mention, SentimentScore, WorkerProcess
-from store.queries import BrandSpec, SourceSpec, get_brand, get_source, save_mention, sync_brands_and_sources
+from store.queries import get_brand, get_source, save_mention
 from tests.scale.cluster_site import TEXTS, FeedSite, cluster_config
 from tests.support.postgres import running_postgres
 
@@ -135,12 +135,7 @@ def run_one(server: str, workers: int, args: argparse.Namespace, env: dict[str, 
     config_path = folder / f"scale-{workers}.toml"
     config_path.write_text(cluster_config(site, args.sources, BRANDS), encoding="utf-8")
     config = parse_config(config_path.read_text(encoding="utf-8"))
-    with session_scope(engine) as session:
-        sync_brands_and_sources(
-            session,
-            brands=[BrandSpec(b.name, b.query, b.timezone) for b in config.brands],
-            sources=[SourceSpec(s.name, s.type, s.brand) for s in config.sources],
-        )
+    sync_config(engine, config)
     env = env | {"MENTIONWATCH_DATABASE_URL": url, "MENTIONWATCH_CONFIG": str(config_path)}
     log = folder / "workers.log"
     site.max_active = 0
@@ -170,7 +165,7 @@ def run_one(server: str, workers: int, args: argparse.Namespace, env: dict[str, 
     return Result(workers, crawl_s, crawl_cpu_s, backlog_s, site.max_active)
 
 
-def naive_crawls(server: str, args: argparse.Namespace, folder: Path, site: FeedSite) -> tuple[float, float]:
+def naive_crawls(server: str, args: argparse.Namespace, site: FeedSite) -> tuple[float, float]:
     """Seconds and CPU seconds per crawl with a process per crawl, over `--naive` sources one after another."""
     url = _fresh_database(server)
     config = parse_config(cluster_config(site, args.sources, BRANDS))
@@ -204,7 +199,7 @@ def main() -> None:
         server = stack.enter_context(running_postgres())
         site = stack.enter_context(FeedSite(items=2, delay=args.delay))
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mw-scale-")))
-        naive_s, naive_cpu_s = naive_crawls(server, args, folder, site)
+        naive_s, naive_cpu_s = naive_crawls(server, args, site)
         print(f"  a process per crawl: {naive_s:.2f} s a crawl", file=sys.stderr, flush=True)
         for count in (int(n) for n in args.workers.split(",")):
             results.append(run_one(server, count, args, env, folder, site))

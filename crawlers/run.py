@@ -32,19 +32,16 @@ from crawlers.pipelines.language import detector
 from crawlers.pipelines.match import brand_query
 from crawlers.stats import CrawlRunStats
 from crawlers.storage import DATABASE_URL_SETTING, engine_for
-from mentionwatch.config import Brand, Config, Source
+from mentionwatch.config import Brand, Config, Source, sync_config
 from mentionwatch.settings import Settings
 from store.boolean_query import QuerySyntaxError
 from store.db import session_scope, upgrade
 from store.models import CrawlRun, utcnow
 from store.queries import (
-    BrandSpec,
-    SourceSpec,
     get_brand,
     get_cursors,
     record_crawl_run,
     set_cursor,
-    sync_brands_and_sources,
 )
 
 log = logging.getLogger(__name__)
@@ -72,12 +69,7 @@ def sync_store(config: Config, settings: Settings) -> dict[str, int]:
     """Migrate the store and write the config's brands and sources to it; the source ids by name."""
     engine = engine_for(settings.database_url)
     upgrade(engine)
-    with session_scope(engine) as session:
-        return sync_brands_and_sources(
-            session,
-            brands=[BrandSpec(b.name, b.query, b.timezone) for b in config.brands],
-            sources=[SourceSpec(s.name, s.type, s.brand) for s in config.sources],
-        )
+    return sync_config(engine, config)
 
 
 def prepare_jobs(

@@ -17,9 +17,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from sqlalchemy.engine import Engine
+
 from crawlers.sources import SourceKind, UnknownSourceType, source_kind
 from crawlers.urls import is_web_url
 from store.boolean_query import QuerySyntaxError, parse_query
+from store.db import session_scope
+from store.queries import BrandSpec, SourceSpec, sync_brands_and_sources
 
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -279,3 +283,13 @@ def load_config(path: Path) -> Config:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the config file ({exc.strerror})") from exc
     return parse_config(text, origin=str(path))
+
+
+def sync_config(engine: Engine, config: Config) -> dict[str, int]:
+    """Mirror the config's brands and sources into the store (rows are never deleted); source name -> id."""
+    with session_scope(engine) as session:
+        return sync_brands_and_sources(
+            session,
+            brands=[BrandSpec(b.name, b.query, b.timezone) for b in config.brands],
+            sources=[SourceSpec(s.name, s.type, s.brand) for s in config.sources],
+        )

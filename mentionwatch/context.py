@@ -13,10 +13,9 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.engine import Engine
 
-from mentionwatch.config import Config, ConfigError, load_config
+from mentionwatch.config import Config, ConfigError, load_config, sync_config
 from mentionwatch.settings import Settings
-from store.db import StoreUnavailable, open_store, session_scope
-from store.queries import BrandSpec, SourceSpec, sync_brands_and_sources
+from store.db import StoreUnavailable, open_store
 
 DEFAULT_CONFIG_NAME = "mentionwatch.toml"
 
@@ -69,13 +68,7 @@ class AppState:
 
     def sync_config(self) -> dict[str, int]:
         """Mirror the config's brands and sources into the store; source name -> id."""
-        config = self.config
-        with session_scope(self.engine) as session:
-            return sync_brands_and_sources(
-                session,
-                brands=[BrandSpec(b.name, b.query, b.timezone) for b in config.brands],
-                sources=[SourceSpec(s.name, s.type, s.brand) for s in config.sources],
-            )
+        return sync_config(self.engine, self.config)
 
 
 def app_state(ctx: typer.Context) -> AppState:

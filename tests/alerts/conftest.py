@@ -15,18 +15,15 @@ from sqlalchemy.engine import Engine
 
 from alerts.sender import SendPolicy
 from alerts.slack_client import SlackTransport, make_client
-from mentionwatch.config import Config, parse_config
+from mentionwatch.config import Config, parse_config, sync_config
 from mentionwatch.settings import Settings
 from store.db import session_scope
 from store.queries import (
-    BrandSpec,
-    SourceSpec,
     get_brand,
     get_source,
     relabel,
     save_mention,
     save_score,
-    sync_brands_and_sources,
 )
 from tests.fakes.slack_api import FakeSlack
 
@@ -61,12 +58,7 @@ def make_config(brands: dict[str, str] = BRANDS, rules: str = "") -> Config:
 
 
 def sync(engine: Engine, config: Config) -> None:
-    with session_scope(engine) as session:
-        sync_brands_and_sources(
-            session,
-            brands=[BrandSpec(b.name, b.query, b.timezone) for b in config.brands],
-            sources=[SourceSpec(s.name, s.type, s.brand) for s in config.sources],
-        )
+    sync_config(engine, config)
 
 
 def add_mention(

@@ -19,10 +19,10 @@ from mentionwatch.cluster.app import build_app
 from mentionwatch.cluster.due import CRAWL_TASK, due_sources
 from mentionwatch.cluster.host_slots import HostSlots, source_hosts
 from mentionwatch.cluster.workers import retry_stalled_jobs
-from mentionwatch.config import parse_config
+from mentionwatch.config import parse_config, sync_config
 from store.db import alembic_config, session_scope, upgrade
 from store.models import CrawlRun, utcnow
-from store.queries import BrandSpec, SourceSpec, get_source, sync_brands_and_sources
+from store.queries import get_source
 
 pytestmark = pytest.mark.postgres
 runner = CliRunner()
@@ -48,12 +48,7 @@ interval = "1d"
 
 
 def _sync(engine: Engine) -> None:
-    with session_scope(engine) as session:
-        sync_brands_and_sources(
-            session,
-            brands=[BrandSpec(b.name, b.query, b.timezone) for b in CONFIG.brands],
-            sources=[SourceSpec(s.name, s.type, s.brand) for s in CONFIG.sources],
-        )
+    sync_config(engine, CONFIG)
 
 
 def _crawled(engine: Engine, name: str, ago: timedelta) -> None:
