@@ -66,20 +66,24 @@ class CrawlServer:
         reactor.callFromThread(self.close)
 
     def start(self, line: str) -> None:
+        try:
+            request = json.loads(line)
+            number, names = request["id"], request["sources"]
+        except (ValueError, KeyError, TypeError):
+            log.error("a crawl request without an id or sources was ignored: %.200s", line)
+            return
         self.active += 1
-        answer = defer.maybeDeferred(self._crawl, line)
+        answer = defer.maybeDeferred(self._crawl, names)
         answer.addErrback(lambda failure: {"error": failure.getErrorMessage() or repr(failure.value)})
-        answer.addCallback(self._reply, line)
+        answer.addCallback(self._reply, number)
         answer.addBoth(self._done)
 
     @defer.inlineCallbacks
-    def _crawl(self, line: str) -> Any:
-        request = json.loads(line)
-        names: Sequence[str] = request["sources"]
+    def _crawl(self, names: Sequence[str]) -> Any:
         jobs, skipped = yield threads.deferToThread(prepare_jobs, self.config, self.settings, names, self.ids)
-        running: list[tuple[SourceJob, Crawler]] = []
-        for job in jobs:
-            running.append((job, self.process.create_crawler(job.source.kind.spider)))
+        running: list[tuple[SourceJob, Crawler]] = [
+            (job, self.process.create_crawler(job.source.kind.spider)) for job in jobs
+        ]
         outcomes = yield defer.DeferredList(
             [self.process.crawl(crawler, job=job) for job, crawler in running], consumeErrors=True
         )
@@ -91,12 +95,8 @@ class CrawlServer:
         )
         return {"stats": [row.to_json() for row in in_order([*skipped, *done], names)]}
 
-    def _reply(self, answer: dict[str, Any], line: str) -> None:
-        try:
-            answer["id"] = json.loads(line)["id"]
-        except (ValueError, KeyError, TypeError):
-            log.error("a crawl request without an id was ignored: %.200s", line)
-            return
+    def _reply(self, answer: dict[str, Any], number: int) -> None:
+        answer["id"] = number
         self.replies.write(json.dumps(answer) + "\n")
         self.replies.flush()
 
