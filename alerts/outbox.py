@@ -19,6 +19,7 @@ put back to pending by the next sender, which then checks Slack before posting.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,7 +36,7 @@ from mentionwatch.config import Config
 from mentionwatch.settings import Settings
 from store.db import session_scope
 from store.derived import said_at
-from store.models import AlertOutbox, Brand, Mention, OutboxStatus, SentimentScore, Source, utcnow
+from store.models import AlertCheck, AlertOutbox, Brand, Mention, OutboxStatus, SentimentScore, Source, utcnow
 from store.queries import get_brand
 
 # Alerts go to the console, not Slack, where no token is set; rows are still marked sent.
@@ -110,11 +111,16 @@ def _enqueue_brand(session: Session, brand: BrandConfig, channel: str, *, now: d
     # lock on PostgreSQL, the write lock on SQLite), so one storm gets one spike alert.
     session.execute(update(Brand).where(col(Brand.id) == brand_id).values(name=Brand.name))
     rules = BrandRules(brand.alerts)
-    qualifying = [
-        (mention, verdict)
-        for mention, source_name, score in _candidates(session, brand_id, rules, since=now - LOOKBACK)
-        if (verdict := rules.evaluate(_facts(mention, source_name, score))) is not None
-    ]
+    digest = rules_digest(brand)
+    qualifying: list[tuple[Mention, Verdict]] = []
+    passed: list[tuple[Mention, SentimentScore | None]] = []
+    for mention, source_name, score in _candidates(session, brand_id, rules, digest, since=now - LOOKBACK):
+        verdict = rules.evaluate(_facts(mention, source_name, score))
+        if verdict is None:
+            passed.append((mention, score))
+        else:
+            qualifying.append((mention, verdict))
+    _remember_passed(session, passed, digest, now=now)
     oldest = now - brand.alerts.max_age_delta
     news = [(mention, verdict) for mention, verdict in qualifying if said_at(mention) >= oldest]
     held = sum(
@@ -164,10 +170,16 @@ def _spike_for(
     return spike
 
 
+def rules_digest(brand: BrandConfig) -> str:
+    """What a brand's alert settings are, in 16 hex digits: a change judges recent mentions again."""
+    return hashlib.sha256(brand.alerts.model_dump_json().encode()).hexdigest()[:16]
+
+
 def _candidates(
-    session: Session, brand_id: int, rules: BrandRules, *, since: datetime
+    session: Session, brand_id: int, rules: BrandRules, digest: str, *, since: datetime
 ) -> list[tuple[Mention, str, SentimentScore | None]]:
-    """Recent mentions of the brand, never queued, that may qualify.
+    """Recent mentions of the brand, never queued, that may qualify and were not judged
+    on these very facts already.
 
     Queued in any channel counts: moving a brand to a new channel, or from the console to
     Slack, must not post its recent alerts again.
@@ -177,9 +189,17 @@ def _candidates(
         .join(Source, col(Source.id) == col(Mention.source_id))
         .outerjoin(SentimentScore, col(SentimentScore.mention_id) == col(Mention.id))
         .outerjoin(AlertOutbox, col(AlertOutbox.mention_id) == col(Mention.id))
+        .outerjoin(AlertCheck, col(AlertCheck.mention_id) == col(Mention.id))
         .where(
             col(Mention.brand_id) == brand_id,
             col(AlertOutbox.id).is_(None),
+            or_(
+                col(AlertCheck.mention_id).is_(None),
+                col(AlertCheck.rules) != digest,
+                col(AlertCheck.content_hash) != col(Mention.content_hash),
+                col(AlertCheck.scored_at).is_distinct_from(col(SentimentScore.scored_at)),
+                col(AlertCheck.manual_at).is_distinct_from(col(SentimentScore.manual_at)),
+            ),
             # Not scored_at: a new model re-scoring the archive must not alert on old news.
             or_(
                 col(Mention.fetched_at) >= since,
@@ -199,6 +219,32 @@ def _candidates(
             )
         )
     return [(m, name, s) for m, name, s in session.exec(statement)]
+
+
+def _remember_passed(
+    session: Session, passed: list[tuple[Mention, SentimentScore | None]], digest: str, *, now: datetime
+) -> None:
+    """Record the facts each let-pass mention was judged on, so it is not read again until they change."""
+    if not passed:
+        return
+    rows = [
+        {
+            "mention_id": mention.id,
+            "rules": digest,
+            "content_hash": mention.content_hash,
+            "scored_at": score.scored_at if score else None,
+            "manual_at": score.manual_at if score else None,
+            "checked_at": now,
+        }
+        for mention, score in passed
+    ]
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(AlertCheck)
+    kept = ("rules", "content_hash", "scored_at", "manual_at", "checked_at")
+    upsert = statement.on_conflict_do_update(
+        index_elements=["mention_id"], set_={name: statement.excluded[name] for name in kept}
+    )
+    session.execute(upsert, rows)  # executemany: batched by the driver, any number of rows
 
 
 def _facts(mention: Mention, source_name: str, score: SentimentScore | None) -> MentionFacts:

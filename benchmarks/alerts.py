@@ -17,9 +17,18 @@ on a SQLite file in WAL mode as in production.
      with the sender's claim batch (5 rows of each channel, so a killed sender holds few
      alerts) and with 50 rows of each channel.
 
+3. Queueing at agency size: many brands, thousands of rated reviews each in the last three
+   days (4 and 5 stars: candidates, since a rating can alert, that never qualify), and a
+   few new ones before every pass. Two ways:
+   - naive: every recent candidate read and judged again each pass (what queueing did
+     before it remembered its checks: the same code with nothing written to `alert_checks`);
+   - remembered checks: a mention is read again only when its text, score, manual label
+     or the brand's rules changed.
+
     python -m benchmarks.alerts                  # the built-in sentiment model scores
     python -m benchmarks.alerts --samples 4 --classifier stand-in
-    python -m benchmarks.alerts --throughput-only
+    python -m benchmarks.alerts --only throughput
+    python -m benchmarks.alerts --only queueing --brands 200 --reviews 2000
 
 `--classifier stand-in` scores every text negative at once (when the built-in model is not
 built here): it measures the pipeline's waits without the model's few milliseconds.
@@ -35,27 +44,33 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
+from datetime import datetime
 from pathlib import Path
+from unittest.mock import patch
 
 from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
+from alerts.outbox import enqueue
 from alerts.sender import SendPolicy, send_alerts
 from alerts.slack_client import SlackTransport, make_client
 from alerts.view import Alert
-from mentionwatch.config import Config, parse_config
+from mentionwatch.config import Config, parse_config, sync_config
 from mentionwatch.scoring import score_pending
 from mentionwatch.service import Counts, Service, alert_job, score_job
 from mentionwatch.settings import Settings
 from sentiment import Prediction
 from store.db import make_engine, session_scope, upgrade
-from store.models import AlertOutbox
-from store.queries import BrandSpec, SourceSpec, save_mention, sync_brands_and_sources
+from store.models import AlertOutbox, SentimentScore, utcnow
+from store.queries import MentionInput, save_mention, save_mentions
 from tests.fakes.slack_api import FakeSlack
 
 console = Console()
+PARTS = ["latency", "throughput", "queueing"]
 
 
 def config_for(channels: int) -> Config:
@@ -63,7 +78,10 @@ def config_for(channels: int) -> Config:
     for i in range(channels):
         parts.append(f'[[brands]]\nname = "Brand{i}"\n[brands.alerts]\nchannel = "#bench-{i}"\n')
     for i in range(channels):
-        parts.append(f'[[sources]]\nname = "reviews{i}"\nbrand = "Brand{i}"\ntype = "trustpilot"\n')
+        parts.append(
+            f'[[sources]]\nname = "reviews{i}"\nbrand = "Brand{i}"\ntype = "trustpilot"\n'
+            f'urls = ["https://www.trustpilot.com/review/brand{i}.example"]\n'
+        )
     return parse_config("\n".join(parts))
 
 
@@ -71,12 +89,7 @@ def fresh_store(folder: Path, name: str, config: Config) -> tuple[Engine, str]:
     url = f"sqlite:///{folder / name}.db"
     engine = make_engine(url)
     upgrade(engine)
-    with session_scope(engine) as session:
-        sync_brands_and_sources(
-            session,
-            brands=[BrandSpec(b.name) for b in config.brands],
-            sources=[SourceSpec(s.name, s.type, s.brand) for s in config.sources],
-        )
+    sync_config(engine, config)
     return engine, url
 
 
@@ -202,21 +215,79 @@ def throughput_run(
     return seconds, posted, limited
 
 
+def add_content_reviews(engine: Engine, *, brands: int, per_brand: int, start: int, now: datetime) -> None:
+    """`per_brand` scored 4- and 5-star reviews for each brand, found just now."""
+    with session_scope(engine) as session:
+        for brand in range(brands):
+            items = [
+                MentionInput(
+                    source_id=brand + 1,
+                    brand_id=brand + 1,
+                    dedup_key=f"r{number}",
+                    content_hash=f"r{number}",
+                    fields={
+                        "url": f"https://reviews.example/{brand}/r{number}",
+                        "canonical_url": f"https://reviews.example/{brand}/r{number}",
+                        "text": "Fast delivery, but the box was a bit dented.",
+                        "language": "en",
+                        "rating": 4 + number % 2,
+                        "published_at": now,
+                    },
+                )
+                for number in range(start, start + per_brand)
+            ]
+            ids = [mention_id for _, mention_id in save_mentions(session, items=items)]
+            session.execute(
+                insert(SentimentScore),
+                [
+                    {"mention_id": i, "label": "neutral", "score": 0.5, "prob_negative": 0.3, "prob_neutral": 0.5,
+                     "prob_positive": 0.2, "model_name": "bench", "model_version": "1", "scored_at": now}
+                    for i in ids
+                ],
+            )
+
+
+def queueing_run(folder: Path, *, brands: int, per_brand: int, arriving: int, passes: int, naive: bool) -> tuple[float, float]:
+    """Seconds of the first queueing pass and the mean of the later ones."""
+    config = config_for(brands)
+    engine, _ = fresh_store(folder, f"queueing-{'naive' if naive else 'checks'}", config)
+    now = utcnow()
+    add_content_reviews(engine, brands=brands, per_brand=per_brand, start=0, now=now)
+    settings = Settings()
+    seconds = []
+    for number in range(passes):
+        if number:
+            add_content_reviews(engine, brands=brands, per_brand=arriving, start=per_brand + number * arriving, now=now)
+        # Naive: nothing remembered, so every candidate is read and judged every pass.
+        with patch("alerts.outbox._remember_passed") if naive else nullcontext():
+            start = time.perf_counter()
+            queued = enqueue(engine, config=config, settings=settings, now=now)
+            seconds.append(time.perf_counter() - start)
+        assert queued.alerts == 0, queued
+    engine.dispose()
+    return seconds[0], statistics.fmean(seconds[1:])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=6, help="mentions of each kind per latency run")
     parser.add_argument("--per-channel", type=int, default=8, help="alerts per channel in the throughput runs")
     parser.add_argument("--classifier", choices=["builtin", "stand-in"], default="builtin")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--throughput-only", action="store_true", help="skip the latency runs (minutes)")
+    parser.add_argument("--only", choices=PARTS, help="run one part (latency takes minutes)")
+    parser.add_argument("--brands", type=int, default=50, help="brands in the queueing runs")
+    parser.add_argument("--reviews", type=int, default=1000, help="rated reviews per brand in the last 3 days (queueing)")
+    parser.add_argument("--arriving", type=int, default=5, help="new reviews per brand before each queueing pass")
+    parser.add_argument("--passes", type=int, default=4, help="queueing passes per run")
     args = parser.parse_args()
+    parts = [args.only] if args.only else PARTS
 
     with tempfile.TemporaryDirectory(prefix="mw-bench-alerts-") as tmp:
         folder = Path(tmp)
         latency = Table(title="stored -> Slack message, default intervals (score 20 s, alerts 15 s), seconds")
         for column in ("pipeline", "mention", "n", "median", "mean", "max", "goal"):
             latency.add_column(column, justify="right" if column not in ("pipeline", "mention") else "left")
-        for chained in () if args.throughput_only else (False, True):
+        for chained in (False, True) if "latency" in parts else ():
             runs = latency_run(
                 folder, chained=chained, samples=args.samples, classifier=args.classifier, seed=args.seed
             )
@@ -233,6 +304,10 @@ def main() -> None:
         if latency.rows:
             console.print(latency)
 
+        if "queueing" in parts:
+            print_queueing(folder, args)
+        if "throughput" not in parts:
+            return
         throughput = Table(title=f"throughput, {args.per_channel} alerts per channel, fake Slack limit 1 msg/s/channel")
         for column in ("sender", "claimed/channel", "channels", "messages", "seconds", "msg/s", "429s"):
             throughput.add_column(column, justify="left" if column == "sender" else "right")
@@ -252,6 +327,26 @@ def main() -> None:
                     str(limited),
                 )
         console.print(throughput)
+
+
+def print_queueing(folder: Path, args: argparse.Namespace) -> None:
+    title = (
+        f"queueing a pass, {args.brands} brands x {args.reviews} rated reviews in the last 3 days, "
+        f"+{args.arriving} per brand each pass, SQLite"
+    )
+    table = Table(title=title)
+    for column in ("queueing", "first pass s", "later passes s (mean)", "speed-up"):
+        table.add_column(column, justify="left" if column == "queueing" else "right")
+    runs = {
+        naive: queueing_run(
+            folder, brands=args.brands, per_brand=args.reviews, arriving=args.arriving, passes=args.passes, naive=naive
+        )
+        for naive in (True, False)
+    }
+    for naive, (first, later) in runs.items():
+        name = "naive (every candidate judged each pass)" if naive else "remembered checks"
+        table.add_row(name, f"{first:.2f}", f"{later:.3f}", f"{runs[True][1] / later:.1f}x")
+    console.print(table)
 
 
 if __name__ == "__main__":

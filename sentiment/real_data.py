@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,12 +100,15 @@ def real_split(rows: Sequence[LabeledText], *, seed: int = SPLIT_SEED) -> RealSp
     return RealSplit(train=train, dev=dev)
 
 
-def training_sample(rows: Sequence[LabeledText], cap: int, *, seed: int = SPLIT_SEED) -> list[LabeledText]:
-    """At most ``cap`` rows of each dataset, stratified, so training time stays bounded and
-    no single big set outweighs the others."""
+def training_sample(
+    rows: Sequence[LabeledText], cap: int, *, caps: Mapping[str, int] | None = None, seed: int = SPLIT_SEED
+) -> list[LabeledText]:
+    """At most ``cap`` rows of each dataset (``caps`` overrides it per dataset), stratified,
+    so training time stays bounded and no single big set outweighs the others."""
     sample: list[LabeledText] = []
     for name, group in sorted(by_dataset(rows).items()):
-        sample.extend(group if len(group) <= cap else stratified_take(group, cap, dataset_rng(seed, name, "train"))[0])
+        most = (caps or {}).get(name, cap)
+        sample.extend(group if len(group) <= most else stratified_take(group, most, dataset_rng(seed, name, "train"))[0])
     return sample
 
 

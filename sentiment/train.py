@@ -57,6 +57,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=WEIGHTS_DIR, help="where the adapter is written")
     parser.add_argument("--per-dataset", type=int, default=3000, help="most training texts taken from one real dataset")
     parser.add_argument(
+        "--cap",
+        type=dataset_cap,
+        action="append",
+        default=[],
+        metavar="DATASET=N",
+        help="a different --per-dataset for one dataset (repeatable)",
+    )
+    parser.add_argument(
         "--project-repeat",
         type=int,
         default=2,
@@ -85,6 +93,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="CPU threads (on 2 shared cores one thread trained faster than two; results depend on it)",
     )
     return parser.parse_args(argv)
+
+
+def dataset_cap(value: str) -> tuple[str, int]:
+    """``NAME=N`` from the command line, as (name, N)."""
+    name, sep, count = value.partition("=")
+    if not sep or not name or not count.isdigit():
+        raise argparse.ArgumentTypeError(f"expected DATASET=N, got {value!r}")
+    return name, int(count)
 
 
 def autocast() -> torch.autocast:
@@ -178,7 +194,10 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     own = [dataclasses.replace(row, dataset=PROJECT) for row in project_data(args.project_data)]
     split = real_split(read_labeled(args.data))
-    train = training_sample(split.train, args.per_dataset) + [r for r in own if r.split == "train"] * args.project_repeat
+    unknown = {name for name, _ in args.cap} - {r.dataset for r in split.train}
+    if unknown:
+        raise SystemExit(f"--cap names datasets that {args.data} does not hold: {', '.join(sorted(unknown))}")
+    train = training_sample(split.train, args.per_dataset, caps=dict(args.cap)) + [r for r in own if r.split == "train"] * args.project_repeat
     dev = split.dev + [r for r in own if r.split == "dev"]
     test = [r for r in own if r.split == "test"]
     binary = set(binary_datasets(split.train + split.dev))

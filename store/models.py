@@ -181,6 +181,26 @@ class AlertOutbox(SQLModel, table=True):
     payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
+class AlertCheck(SQLModel, table=True):
+    """A mention the alert rules judged and let pass, with the facts they judged it on.
+
+    Queueing looks at a mention again only once one of those facts changes (its text, its
+    score, a person's label, the brand's rules), not on every tick: a brand with thousands
+    of rated reviews a day would otherwise have them all read again every few seconds.
+    Equality, not time order, decides, so the clocks of different machines never matter.
+    """
+
+    __tablename__ = "alert_checks"
+
+    mention_id: int = Field(foreign_key="mentions.id", primary_key=True)
+    # A digest of the brand's alert settings the rules were built from.
+    rules: str
+    content_hash: str
+    scored_at: datetime | None = _utc_column()
+    manual_at: datetime | None = _utc_column()
+    checked_at: datetime = _utc_now_column()
+
+
 class CrawlCursor(SQLModel, table=True):
     """Where the last crawl of a source stopped, so the next fetches only what is new."""
 

@@ -21,9 +21,11 @@ from alerts.outbox import (
     reclaim_stale,
     start_attempt,
 )
+from alerts.rules import BrandRules
 from mentionwatch.settings import Settings
 from store.db import session_scope
-from store.models import AlertOutbox, OutboxStatus, utcnow
+from store.models import AlertOutbox, Mention, OutboxStatus, utcnow
+from store.queries import relabel, save_mention, save_score
 from tests.alerts.conftest import add_mention, make_config, sync
 
 SETTINGS = Settings(slack_token=SecretStr("xoxb-test"))
@@ -97,6 +99,45 @@ def test_critical_words_alone_queue_an_urgent_alert_even_unscored_or_neutral(eng
     queued = rows(engine)
     assert [r.mention_id for r in queued] == [neutral, unscored]
     assert all(r.urgent and r.payload and r.payload["negative"] is False for r in queued)
+
+
+def test_a_mention_let_pass_is_judged_again_only_when_its_facts_or_the_rules_change(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = 'critical_words = ["recall"]\nmin_negative = '  # words: every recent mention is a candidate
+    sync(engine, make_config(brands={"Acme": "#acme-alerts"}))
+    judged: list[str] = []
+    evaluate = BrandRules.evaluate
+    monkeypatch.setattr(BrandRules, "evaluate", lambda self, facts: judged.append(facts.text.strip()) or evaluate(self, facts))
+    mild = add_mention(engine, text="mild", negative=0.5)
+    rescored = add_mention(engine, text="rescored", negative=0.1)
+    edited = add_mention(engine, text="edited", negative=0.2)
+    relabeled = add_mention(engine, text="relabeled", negative=0.1)
+    waiting = add_mention(engine, text="waiting", negative=None)  # not scored yet
+
+    def tick(min_negative: float = 0.6) -> tuple[Queued, list[str]]:
+        judged.clear()
+        config = make_config(brands={"Acme": "#acme-alerts"}, rules=f"{rules}{min_negative}")
+        queued = enqueue(engine, config=config, settings=SETTINGS)
+        return queued, sorted(judged)
+
+    assert tick() == (Queued(), ["edited", "mild", "relabeled", "rescored", "waiting"])
+    assert tick() == (Queued(), [])  # nothing changed: nothing read again
+    with session_scope(engine) as session:
+        mention = session.get(Mention, rescored)
+        assert mention is not None
+        save_score(session, mention=mention, label="negative", score=0.9, model_name="test", model_version="2",
+                   probabilities={"negative": 0.9, "neutral": 0.05, "positive": 0.05})
+        relabel(session, mention_id=relabeled, label="negative", by="ann")
+        edit = session.get(Mention, edited)
+        assert edit is not None and edit.source_id and edit.brand_id
+        save_mention(session, source_id=edit.source_id, brand_id=edit.brand_id, dedup_key=edit.dedup_key,
+                     content_hash="edited again", fields={"text": "edited twice"})
+    assert tick() == (Queued(alerts=2), ["edited twice", "relabeled", "rescored"])
+    assert tick() == (Queued(), [])
+    assert tick(0.45) == (Queued(alerts=1), ["edited twice", "mild", "waiting"])
+    assert [r.mention_id for r in rows(engine)] == [rescored, relabeled, mild]
+    assert waiting not in {r.mention_id for r in rows(engine)}
 
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 import uvicorn
-from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import select

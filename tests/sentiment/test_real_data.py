@@ -43,6 +43,12 @@ def test_the_training_sample_caps_each_dataset_and_keeps_its_label_shares() -> N
     assert sample == {("big", "negative"): 180, ("big", "positive"): 20, ("small", "neutral"): 30}
 
 
+def test_one_dataset_can_have_its_own_cap() -> None:
+    rows = rows_of("big", {"negative": 900, "positive": 100}) + rows_of("other", {"neutral": 300})
+    sample = Counter((r.dataset, r.label) for r in training_sample(rows, cap=200, caps={"big": 500}))
+    assert sample == {("big", "negative"): 450, ("big", "positive"): 50, ("other", "neutral"): 200}
+
+
 def test_the_dev_split_is_written_one_file_per_dataset_and_reads_back(tmp_path: Path) -> None:
     source = tmp_path / "real"
     source.mkdir()

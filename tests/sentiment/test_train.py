@@ -36,6 +36,15 @@ def test_label_weights_favour_rare_labels_and_keep_the_average_row_at_one() -> N
     assert train.label_weights(rows, "sqrt")[2] / train.label_weights(rows, "sqrt")[0] == pytest.approx(6.0**0.5)
 
 
+def test_a_dataset_cap_is_read_as_name_and_count_and_a_bad_one_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    args = train.parse_args(["--cap", "pl_polemo2_medicine_sentences=15000", "--cap", "en_airline_tweets=100"])
+    assert dict(args.cap) == {"pl_polemo2_medicine_sentences": 15000, "en_airline_tweets": 100}
+    for bad in ("polemo", "polemo=", "=5", "polemo=many"):
+        with pytest.raises(SystemExit):
+            train.parse_args(["--cap", bad])
+        assert "expected DATASET=N" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_training_writes_a_calibrated_adapter_the_build_step_can_merge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = tmp_path / "real"
