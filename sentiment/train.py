@@ -44,6 +44,10 @@ from sentiment.real_data import REAL_DATA_DIR, group_scores, real_split, trainin
 NEUTRAL = LABELS.index("neutral")
 # The project's own texts count as one more dataset in the dev scores and the report.
 PROJECT = "project_synthetic"
+# Taken whole, not capped at --per-dataset: the Polish review sentences are the in-domain
+# set the 3,000 cap starved (dev PolEmo 0.753 -> 0.784 with the rest unchanged, and
+# the other sets' mean rose with it; see the model card).
+DEFAULT_CAPS = {"pl_polemo2_medicine_sentences": 15000}
 # Batches are drawn from chunks of similar-length texts to spend less time on padding.
 CHUNK_BATCHES = 16
 
@@ -62,7 +66,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="append",
         default=[],
         metavar="DATASET=N",
-        help="a different --per-dataset for one dataset (repeatable)",
+        help="a different --per-dataset for one dataset (repeatable; default: PolEmo's whole train part)",
     )
     parser.add_argument(
         "--project-repeat",
@@ -72,7 +76,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--rank", type=int, default=16, help="LoRA rank")
     parser.add_argument("--layers", type=int, default=8, help="encoder layers kept (e5 has 12)")
-    parser.add_argument("--frozen", type=int, default=4, help="lower layers left as e5 has them (cached once)")
+    parser.add_argument("--frozen", type=int, default=2, help="lower layers left as e5 has them (cached once)")
     parser.add_argument("--epochs", type=int, default=3, help="epochs the learning-rate schedule spans")
     parser.add_argument(
         "--stop-after", type=int, default=None, help="stop after this many epochs of that schedule (default: all)"
@@ -92,7 +96,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=1,
         help="CPU threads (on 2 shared cores one thread trained faster than two; results depend on it)",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not 0 <= args.frozen < args.layers:
+        parser.error(f"--frozen must leave at least one of the {args.layers} layers to train, got {args.frozen}")
+    return args
 
 
 def dataset_cap(value: str) -> tuple[str, int]:
@@ -197,7 +204,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     unknown = {name for name, _ in args.cap} - {r.dataset for r in split.train}
     if unknown:
         raise SystemExit(f"--cap names datasets that {args.data} does not hold: {', '.join(sorted(unknown))}")
-    train = training_sample(split.train, args.per_dataset, caps=dict(args.cap)) + [r for r in own if r.split == "train"] * args.project_repeat
+    caps = {**DEFAULT_CAPS, **dict(args.cap)}
+    train = training_sample(split.train, args.per_dataset, caps=caps) + [r for r in own if r.split == "train"] * args.project_repeat
     dev = split.dev + [r for r in own if r.split == "dev"]
     test = [r for r in own if r.split == "test"]
     binary = set(binary_datasets(split.train + split.dev))

@@ -36,13 +36,16 @@ def test_label_weights_favour_rare_labels_and_keep_the_average_row_at_one() -> N
     assert train.label_weights(rows, "sqrt")[2] / train.label_weights(rows, "sqrt")[0] == pytest.approx(6.0**0.5)
 
 
-def test_a_dataset_cap_is_read_as_name_and_count_and_a_bad_one_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+def test_dataset_caps_are_parsed_and_bad_caps_or_layer_counts_refused(capsys: pytest.CaptureFixture[str]) -> None:
     args = train.parse_args(["--cap", "pl_polemo2_medicine_sentences=15000", "--cap", "en_airline_tweets=100"])
     assert dict(args.cap) == {"pl_polemo2_medicine_sentences": 15000, "en_airline_tweets": 100}
     for bad in ("polemo", "polemo=", "=5", "polemo=many"):
         with pytest.raises(SystemExit):
             train.parse_args(["--cap", bad])
         assert "expected DATASET=N" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        train.parse_args(["--layers", "4", "--frozen", "4"])
+    assert "at least one of the 4 layers" in capsys.readouterr().err
 
 
 @pytest.mark.slow
