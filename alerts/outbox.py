@@ -25,7 +25,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -34,7 +33,7 @@ from alerts.spikes import MENTION_KIND, SPIKE_KIND, SpikeRule, check_volume, hap
 from mentionwatch.config import Brand as BrandConfig
 from mentionwatch.config import Config
 from mentionwatch.settings import Settings
-from store.db import session_scope
+from store.db import conflict_insert, session_scope
 from store.derived import said_at
 from store.models import AlertCheck, AlertOutbox, Brand, Mention, OutboxStatus, SentimentScore, Source, utcnow
 from store.queries import get_brand
@@ -238,8 +237,7 @@ def _remember_passed(
         }
         for mention, score in passed
     ]
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(AlertCheck)
+    statement = conflict_insert(session, AlertCheck)
     kept = ("rules", "content_hash", "scored_at", "manual_at", "checked_at")
     upsert = statement.on_conflict_do_update(
         index_elements=["mention_id"], set_={name: statement.excluded[name] for name in kept}
@@ -313,10 +311,8 @@ def _row_values(
 
 def _insert_once(session: Session, values: dict[str, Any]) -> bool:
     """Insert a row unless one exists for its (mention, channel); True when inserted."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(AlertOutbox)
+        conflict_insert(session, AlertOutbox)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["mention_id", "channel"])
         .returning(col(AlertOutbox.id))

@@ -22,9 +22,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, func, or_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, delete, insert, select
 
+from store.db import conflict_insert
 from store.derived import effective_label, happened_at
 from store.models import DailyMetrics, DayCounts, Handling, HandlingState, Mention, MetricsDirty, SentimentScore
 from store.derived import rating_5
@@ -171,7 +171,6 @@ def _store(session: Session, brand_id: int, zone: ZoneInfo, totals: dict[date, D
         | {name: getattr(day_totals, name) for name in COUNTS}
         for day, day_totals in totals.items()
     ]
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(DailyMetrics.__table__)  # type: ignore[attr-defined]
+    statement = conflict_insert(session, DailyMetrics.__table__)  # type: ignore[attr-defined]
     updated = {name: statement.excluded[name] for name in (*COUNTS, "timezone", "waits")}
     session.execute(statement.on_conflict_do_update(index_elements=["brand_id", "day"], set_=updated), rows)
