@@ -6,27 +6,35 @@
 - `urls` may list threads (`.../comments/<id>/...`: the post and all its comments, on
   every run) or listings such as `https://www.reddit.com/r/acme/new/`.
 
+A busy thread's page holds only some of its comments; the rest are "more" stubs. The
+spider loads them (`/api/morechildren` for "load more comments", the comment's own page
+for "continue this thread"), at most `options.more_comments` requests per thread, so the
+angry answer at the bottom of a long thread is found too.
+
 Only the URL's path is used, under `base_url` (default https://www.reddit.com).
 
 Reddit's JSON listings: search results (posts) and a post's comment tree.
 
 Every Reddit object is a "thing" `{"kind": "t3", "data": {...}}`: t3 a post, t1 a
-comment, "more" a stub for comments not sent (not followed: the next crawl of a busy
-thread picks up what is new). A post's text is its self-text, or its title for a link
+comment, "more" a stub for comments not sent. A post's text is its self-text, or its title for a link
 post, so that "Acme lost my parcel" posted as a bare link is still a mention.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 import html
+from functools import cached_property
 from typing import Any, Literal
 from urllib.parse import urlencode, urljoin, urlsplit
 
+from pydantic import Field, ValidationError
 from scrapy.http import Request, Response
 
 from crawlers.items import MentionItem
-from crawlers.parsers.common import ApiModel, Page, ParseError, UtcTime, load_json, read_each, validate
+from crawlers.parsers.common import ApiModel, Page, ParseError, UtcTime, describe, load_json, read_each, validate
 from crawlers.sources import SourceKind, TokenOptions
 from crawlers.spiders.newest_first import NewestFirstSpider
 
@@ -49,6 +57,37 @@ class ListingData(ApiModel):
 class Listing(ApiModel):
     kind: Literal["Listing"]
     data: ListingData
+
+
+class More(ApiModel):
+    """A stub for comments Reddit did not send: the ids to load ("load more comments"),
+    or none when a reply chain was cut at its depth ("continue this thread", read from
+    the page of its `parent_id`)."""
+
+    parent_id: str
+    children: list[str] = []
+
+
+class MoreChildrenData(ApiModel):
+    things: list[Any] = []
+
+
+class MoreChildrenReply(ApiModel):
+    errors: list[Any] = []
+    data: MoreChildrenData = MoreChildrenData()
+
+
+class MoreChildren(ApiModel):
+    """`/api/morechildren?api_type=json`: `{"json": {"errors": [], "data": {"things": [...]}}}`."""
+
+    reply: MoreChildrenReply = Field(alias="json")
+
+
+@dataclass
+class ThreadPage(Page):
+    """The comments of a page, and the stubs of those Reddit left out of it."""
+
+    more: list[More] = field(default_factory=list)
 
 
 class Post(ApiModel):
@@ -138,11 +177,22 @@ def _thing_mentions(thing: Thing, thread_url: str | None) -> Iterator[MentionIte
         yield mention
 
 
-def _read_listing(data: Any, thread_url: str | None = None) -> Page:
-    listing = validate(Listing, data, "a Reddit Listing")
-    things = _flatten(listing.data.children)
+def _read_things(children: list[Any], thread_url: str | None, after: str | None = None) -> ThreadPage:
+    things = list(_flatten(children))
     mentions, skipped = read_each(things, Thing, lambda thing: _thing_mentions(thing, thread_url))
-    return Page(mentions, next=listing.data.after, skipped=skipped)
+    more: list[More] = []
+    for thing in things:
+        if isinstance(thing, dict) and thing.get("kind") == "more":
+            try:
+                more.append(More.model_validate(thing.get("data")))
+            except ValidationError as exc:
+                skipped.append(f"a 'more' stub: {describe(exc)}")
+    return ThreadPage(mentions, next=after, skipped=skipped, more=more)
+
+
+def _read_listing(data: Any, thread_url: str | None = None) -> ThreadPage:
+    listing = validate(Listing, data, "a Reddit Listing")
+    return _read_things(listing.data.children, thread_url, listing.data.after)
 
 
 def parse_listing(body: bytes | str) -> Page:
@@ -150,8 +200,8 @@ def parse_listing(body: bytes | str) -> Page:
     return _read_listing(load_json(body))
 
 
-def parse_comments(body: bytes | str) -> Page:
-    """A post's page (`/comments/<id>.json`): the post, then its comments, all in one Page.
+def parse_comments(body: bytes | str) -> ThreadPage:
+    """A post's page (`/comments/<id>.json`): the post, then its comments, all in one page.
 
     Comments get the post's permalink as their thread URL and their parent comment's
     (or the post's) permalink as their parent URL.
@@ -162,16 +212,29 @@ def parse_comments(body: bytes | str) -> Page:
     post_page = _read_listing(data[0])
     thread_url = post_page.mentions[0].url if post_page.mentions else None
     comment_page = _read_listing(data[1], thread_url)
-    return Page(post_page.mentions + comment_page.mentions, skipped=post_page.skipped + comment_page.skipped)
+    return ThreadPage(
+        post_page.mentions + comment_page.mentions, skipped=post_page.skipped + comment_page.skipped, more=comment_page.more
+    )
 
 
-# Reddit's largest page.
+def parse_more_children(body: bytes | str, thread_url: str | None) -> ThreadPage:
+    """The comments `/api/morechildren` loaded for stubs: a flat list (each comment's
+    `parent_id` says where it hangs), itself holding stubs where Reddit stopped again."""
+    answer = validate(MoreChildren, load_json(body), "a Reddit morechildren answer")
+    if answer.reply.errors:
+        raise ParseError(f"Reddit refused to load the comments: {answer.reply.errors!r}"[:300])
+    return _read_things(answer.reply.data.things, thread_url)
+
+
+# Reddit's largest page, and the most comment ids one morechildren request may ask for.
 PAGE_SIZE = 100
 
 
 class Options(TokenOptions):
     subreddit: str | None = None
     comments: bool = True
+    # Requests per thread for the comments its page left out (0: only the page).
+    more_comments: int = Field(default=10, ge=0)
 
 
 class RedditSpider(NewestFirstSpider):
@@ -211,14 +274,52 @@ class RedditSpider(NewestFirstSpider):
             if with_comments and post_id:
                 yield self.request(self.json_url(f"/comments/{post_id}", sort="new"), self.parse_thread, cb_kwargs={"with_post": False})
 
-    def parse_thread(self, response: Response, with_post: bool) -> Iterator[MentionItem]:
-        """A post's page; the post itself only when it was not found by a listing already."""
+    def parse_thread(self, response: Response, with_post: bool) -> Iterator[MentionItem | Request]:
+        """A post's page; the post itself only when it was not found by a listing already.
+        Then the comments the page left out."""
         page = self.read_page(response, lambda thread: parse_comments(thread.body))
         if page is None:
             return
+        post = next((mention for mention in page.mentions if _post_id(mention)), None)
         for mention in page.mentions:
-            if with_post or not _post_id(mention):
+            if with_post or mention is not post:
                 yield mention
+        if post is not None:
+            yield from self.more_requests(page.more, post)
+
+    def parse_more(self, response: Response, post: MentionItem) -> Iterator[MentionItem | Request]:
+        """Comments loaded for a thread's stubs, and the stubs among them."""
+        page = self.read_page(response, lambda answer: parse_more_children(answer.body, post.url))
+        if page is None:
+            return
+        yield from page.mentions
+        yield from self.more_requests(page.more, post)
+
+    @cached_property
+    def more_requests_made(self) -> Counter[str]:
+        """Requests for left-out comments so far, per thread (its post's id)."""
+        return Counter()
+
+    def more_requests(self, stubs: list[More], post: MentionItem) -> Iterator[Request]:
+        """Requests for the comments behind `stubs`, within the thread's budget: ids in
+        batches of PAGE_SIZE to morechildren, a cut reply chain as its comment's page."""
+        post_id = _post_id(post)
+        assert post_id is not None
+        for stub in stubs:
+            ids = stub.children
+            batches = [ids[start : start + PAGE_SIZE] for start in range(0, len(ids), PAGE_SIZE)]
+            if not ids and stub.parent_id.startswith("t1_"):
+                batches = [[]]
+            for batch in batches:
+                if self.more_requests_made[post_id] >= self.options.more_comments:
+                    return
+                self.more_requests_made[post_id] += 1
+                if batch:
+                    url = self.json_url("/api/morechildren", api_type="json", link_id=f"t3_{post_id}", children=",".join(batch), sort="new")
+                    yield self.request(url, self.parse_more, cb_kwargs={"post": post})
+                else:
+                    url = self.json_url(f"/comments/{post_id}/_/{stub.parent_id.removeprefix('t1_')}", sort="new")
+                    yield self.request(url, self.parse_thread, cb_kwargs={"with_post": False})
 
 
 def _post_id(entry: object) -> str | None:

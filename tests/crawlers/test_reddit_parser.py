@@ -84,7 +84,7 @@ def test_sample_search_pages() -> None:
     assert (len(last.mentions), last.next) == (2, None)
 
 
-def test_sample_comment_tree_skips_removed_and_more() -> None:
+def test_sample_comment_tree_skips_removed_and_keeps_the_stubs_of_left_out_comments() -> None:
     page = reddit.parse_comments(sample("reddit", "comments_1pl1.json"))
     ids = [m.external_id for m in page.mentions]
     assert ids == ["t3_1pl1", "t1_c1", "t1_c2", "t1_c4"]
@@ -93,6 +93,52 @@ def test_sample_comment_tree_skips_removed_and_more() -> None:
     assert russian.body == "У меня Acme тоже потеряли заказ, деньги вернули только через месяц."
     assert russian.body_format == "text" and russian.parent_url == post.url
     assert page.skipped == []
+    assert page.more == [reddit.More(parent_id="t1_c1", children=["c9", "c10"])]
+
+
+THREAD = "https://www.reddit.com/r/Polska/comments/1pl1/acme_zgubilo_moja_paczke/"
+
+
+def test_loaded_more_children_hang_in_the_thread_by_their_parent_ids() -> None:
+    page = reddit.parse_more_children(sample("reddit", "morechildren_1pl1.json"), THREAD)
+    assert [m.external_id for m in page.mentions] == ["t1_c9", "t1_c11", "t1_c10"]
+    first, answer, deleted_account = page.mentions
+    assert first.thread_url == answer.thread_url == THREAD
+    assert (first.parent_url, answer.parent_url) == (THREAD + "c1/", THREAD + "c9/")
+    assert first.body_format == "html" and first.body.startswith('<div class="md"><p>Potwierdzam, kurier Acme')
+    assert (deleted_account.author, deleted_account.body_format) == (None, "html")
+    # Reddit cut the reply chain below c11 ("continue this thread"): a stub without ids.
+    assert page.more == [reddit.More(parent_id="t1_c11", children=[])]
+    assert page.skipped == []
+
+
+def test_a_continued_reply_chain_is_a_comment_page_rooted_at_its_comment() -> None:
+    page = reddit.parse_comments(sample("reddit", "comments_1pl1_c11.json"))
+    assert [m.external_id for m in page.mentions] == ["t3_1pl1", "t1_c11", "t1_c12"]
+    _, root, answer = page.mentions
+    assert (root.parent_url, answer.parent_url) == (THREAD + "c9/", THREAD + "c11/")
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'{"json": {"errors": [["RATELIMIT", "you are doing that too much", "ratelimit"]]}}', "refused to load"),
+        (b'{"json": {"errors": [], "data": {"things": {}}}}', "things"),
+        (b"[]", "morechildren"),
+        (b"<html>503</html>", "not JSON"),
+    ],
+)
+def test_a_refused_or_odd_morechildren_answer_says_why(body: bytes, reason: str) -> None:
+    with pytest.raises(ParseError, match=reason):
+        reddit.parse_more_children(body, THREAD)
+
+
+def test_a_broken_stub_is_skipped_with_its_reason_and_the_comments_still_count() -> None:
+    data = json.loads(sample("reddit", "morechildren_1pl1.json"))
+    del data["json"]["data"]["things"][2]["data"]["parent_id"]
+    page = reddit.parse_more_children(json.dumps(data), THREAD)
+    assert len(page.mentions) == 3 and page.more == []
+    assert page.skipped == ["a 'more' stub: parent_id: Field required"]
 
 
 @pytest.mark.parametrize("body", [b"", b"<html>Too Many Requests</html>", b"[]", b'{"kind": "Listing"}', b'"t3"'])
@@ -119,3 +165,9 @@ def test_damaged_comment_pages_never_crash(document: Any) -> None:
 @given(document=damaged(json.loads(sample("reddit", "search_page1.json"))))
 def test_damaged_listings_never_crash(document: Any) -> None:
     parse_or_refuse(reddit.parse_listing, json.dumps(document))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(document=damaged(json.loads(sample("reddit", "morechildren_1pl1.json"))))
+def test_damaged_morechildren_answers_never_crash(document: Any) -> None:
+    parse_or_refuse(lambda body: reddit.parse_more_children(body, THREAD), json.dumps(document))

@@ -22,7 +22,12 @@ def _sample_reddit() -> SiteServer:
         after = query(request).get("after")
         return json_reply(sample("reddit", "search_page2.json" if after == "t3_1ru2" else "search_page1.json"))
 
-    routes = {"/search.json": search, "/comments/1pl1.json": json_reply(sample("reddit", "comments_1pl1.json"))}
+    routes = {
+        "/search.json": search,
+        "/comments/1pl1.json": json_reply(sample("reddit", "comments_1pl1.json")),
+        "/api/morechildren.json": json_reply(sample("reddit", "morechildren_1pl1.json")),
+        "/comments/1pl1/_/c11.json": json_reply(sample("reddit", "comments_1pl1_c11.json")),
+    }
     for post_id in ("1ru2", "1en3", "1old"):
         routes[f"/comments/{post_id}.json"] = json_reply(NO_COMMENTS)
     return SiteServer(routes=routes)
@@ -31,11 +36,20 @@ def _sample_reddit() -> SiteServer:
 def test_search_posts_and_their_comments_then_only_what_is_new(settings: Settings, store_engine: Engine) -> None:
     with _sample_reddit() as site:
         stats = crawl_source(settings, {"type": "reddit", "search": ["acme"], "base_url": site.base_url})
-        assert (stats.errors, stats.pages, stats.new) == (0, 6, 7)
+        assert (stats.errors, stats.pages, stats.new) == (0, 8, 11)
         assert query(site.requested("/search.json")[0]) == {"q": "acme", "sort": "new", "limit": "100", "raw_json": "1"}
+        # The comments the thread's page left out: its stub's ids, then the reply chain cut below c11.
+        assert query(site.requested("/api/morechildren.json")[0]) == {
+            "api_type": "json", "link_id": "t3_1pl1", "children": "c9,c10", "sort": "new", "raw_json": "1"
+        }
+        assert len(site.requested("/comments/1pl1/_/c11.json")) == 1
 
         mentions = {m.external_id: m for m in stored(store_engine)}
-        assert sorted(mentions) == ["t1_c1", "t1_c2", "t1_c4", "t3_1en3", "t3_1old", "t3_1pl1", "t3_1ru2"]
+        assert sorted(mentions) == [
+            "t1_c1", "t1_c10", "t1_c11", "t1_c12", "t1_c2", "t1_c4", "t1_c9", "t3_1en3", "t3_1old", "t3_1pl1", "t3_1ru2"
+        ]
+        deep = mentions["t1_c12"]
+        assert (deep.thread_url, deep.parent_url) == (mentions["t3_1pl1"].url, mentions["t1_c11"].url)
         post, answer, russian = mentions["t3_1pl1"], mentions["t1_c2"], mentions["t1_c4"]
         assert post.text == "Zamówiłam ekspres do kawy w Acme dwa tygodnie temu. Paczka utknęła w sortowni i nikt nie odbiera telefonu. Nie polecam."
         assert (post.language, russian.language) == ("pl", "ru")
@@ -55,8 +69,14 @@ def test_a_watched_thread_and_comments_disabled(settings: Settings, store_engine
         site.routes["/r/Polska/comments/1pl1/acme_zgubilo_moja_paczke.json"] = json_reply(sample("reddit", "comments_1pl1.json"))
         thread = "https://www.reddit.com/r/Polska/comments/1pl1/acme_zgubilo_moja_paczke/"
         stats = crawl_source(settings, {"type": "reddit", "urls": [thread], "base_url": site.base_url})
-        assert (stats.errors, stats.new) == (0, 4)
-        assert site.requests[-1].path == "/r/Polska/comments/1pl1/acme_zgubilo_moja_paczke.json?raw_json=1"
+        assert (stats.errors, stats.new) == (0, 8)
+        assert site.requested("/r/Polska/comments/1pl1/acme_zgubilo_moja_paczke.json")[0].path.endswith(".json?raw_json=1")
+
+    with _sample_reddit() as site:
+        site.routes["/r/Polska/comments/1pl1/acme_zgubilo_moja_paczke.json"] = json_reply(sample("reddit", "comments_1pl1.json"))
+        # One request for left-out comments per thread: the stub's ids, not the chain below them.
+        crawl_source(settings, {"type": "reddit", "urls": [thread], "options": {"more_comments": 1}, "base_url": site.base_url})
+        assert (len(site.requested("/api/morechildren.json")), site.requested("/comments/1pl1/_/c11.json")) == (1, [])
 
     with _sample_reddit() as site:
         crawl_source(settings, {"type": "reddit", "search": ["acme"], "options": {"comments": False}, "base_url": site.base_url})
@@ -88,5 +108,5 @@ def test_rate_limited_page_is_retried_after_the_wait(settings: Settings, store_e
     with _sample_reddit() as site:
         site.inject("/search.json", Reply(429, b"Too Many Requests", {"Retry-After": "1"}))
         stats = crawl_source(settings, {"type": "reddit", "search": ["acme"], "base_url": site.base_url})
-        assert (stats.errors, stats.new) == (0, 7)
+        assert (stats.errors, stats.new) == (0, 11)
         assert len(site.requested("/search.json")) == 3
