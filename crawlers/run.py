@@ -137,6 +137,7 @@ def finish(settings: Settings, job: SourceJob, crawler: Crawler) -> CrawlRunStat
                 items_updated=stats.updated,
                 errors=stats.errors,
                 dropped=stats.dropped,
+                refused=stats.refused or None,
                 finish_reason=stats.finish_reason,
             ),
         )

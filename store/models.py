@@ -227,6 +227,9 @@ class CrawlRun(SQLModel, table=True):
     items_updated: int = 0
     errors: int = 0
     dropped: dict[str, int] | None = Field(default=None, sa_column=Column(JSON))
+    # Connections the egress rules refused, by endpoint: a worker's log may be on another
+    # machine, so what a source tried to reach stays next to its run.
+    refused: dict[str, int] | None = Field(default=None, sa_column=Column(JSON))
     finish_reason: str | None = None
 
 

@@ -42,6 +42,7 @@ class SourceRow:
     new: int
     updated: int
     errors: int
+    refused: dict[str, int] | None
     finish_reason: str | None
     failed_jobs: int
 
@@ -119,6 +120,7 @@ def cluster_status(engine: Engine, *, now: datetime, failures: int = 10) -> Clus
                 run.items_new if run else 0,
                 run.items_updated if run else 0,
                 run.errors if run else 0,
+                run.refused if run else None,
                 run.finish_reason if run else None,
                 int(failed_crawls.get(source.name, 0)),
             )

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.interfaces import IAddress, IHostnameResolver, IHostResolution, IResolutionReceiver
 from zope.interface import implementer
@@ -17,6 +18,7 @@ from crawlers.stats import CrawlRunStats
 from mentionwatch.commands.crawl import stats_table
 from mentionwatch.settings import Settings
 from tests.crawlers.conftest import SAMPLES, crawl, make_config, stored
+from store.models import CrawlRun, Source
 from tests.fakes.site_server import Reply, SiteServer
 
 PUBLIC = "93.184.215.14"
@@ -172,3 +174,7 @@ def test_redirects_into_private_addresses_are_refused_counted_and_never_stored(
         assert (stats[name].errors, stats[name].new, stats[name].pages) == (1, 0, 0), name
         assert stored(sqlite_engine, name) == []
     assert (stats["to-mirror"].new, stats["to-mirror"].errors, stats["to-mirror"].refused) == (1, 0, {})
+    with Session(sqlite_engine) as session:
+        runs = dict(session.exec(select(Source.name, CrawlRun.refused).join(CrawlRun, col(CrawlRun.source_id) == col(Source.id))).all())
+    assert runs["to-metadata"] == {"169.254.169.254:80": 1}, "the run keeps what was refused"
+    assert runs["to-mirror"] is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import asyncio
 import threading
 import time
@@ -51,11 +53,11 @@ def _sync(engine: Engine) -> None:
     sync_config(engine, CONFIG)
 
 
-def _crawled(engine: Engine, name: str, ago: timedelta) -> None:
+def _crawled(engine: Engine, name: str, ago: timedelta, refused: dict[str, int] | None = None) -> None:
     with session_scope(engine) as session:
         source = get_source(session, name=name)
         assert source is not None and source.id is not None
-        session.add(CrawlRun(source_id=source.id, started_at=utcnow() - ago, finished_at=utcnow() - ago))
+        session.add(CrawlRun(source_id=source.id, started_at=utcnow() - ago, finished_at=utcnow() - ago, errors=len(refused or {}), refused=refused))
 
 
 def _job(engine: Engine, source: str, status: str) -> None:
@@ -144,9 +146,9 @@ def test_status_shows_each_source_and_says_when_no_worker_runs(
     monkeypatch: pytest.MonkeyPatch, postgres_url: str, postgres_engine: Engine
 ) -> None:
     _sync(postgres_engine)
-    _crawled(postgres_engine, "daily", timedelta(minutes=5))
+    _crawled(postgres_engine, "daily", timedelta(minutes=5), refused={"169.254.169.254:80": 1})
     monkeypatch.setenv("MENTIONWATCH_DATABASE_URL", postgres_url)
-    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("COLUMNS", "250")
     result = runner.invoke(app, ["status"])
     assert result.exit_code == 0, result.output
     assert "workers (0 alive): none" in result.output
@@ -154,6 +156,10 @@ def test_status_shows_each_source_and_says_when_no_worker_runs(
     daily = next(line for line in result.output.splitlines() if "daily" in line)
     hourly = next(line for line in result.output.splitlines() if "hourly" in line)
     assert str(utcnow().year) in daily and str(utcnow().year) not in hourly
+    # What the egress rules refused on a worker shows wherever status is asked.
+    assert '{"169.254.169.254:80": 1}' in daily
+    report = json.loads(runner.invoke(app, ["status", "--json"]).output)
+    assert next(row for row in report["sources"] if row["source"] == "daily")["refused"] == {"169.254.169.254:80": 1}
 
 
 def test_migration_0007_downgrades_the_task_queue_away_and_back(postgres_engine: Engine) -> None:
