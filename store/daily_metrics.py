@@ -82,10 +82,33 @@ def daily_totals(
         fresh |= compute_days(session, brand_id, zone, run)
     if fresh and keep:
         _store(session, brand_id, zone, fresh)
-    done = [mark_id for mark_id, mark_days in days_of_mark.items() if mark_days <= wanted]
-    if done and keep:
-        session.execute(delete(MetricsDirty).where(col(MetricsDirty.id).in_(done)))
+    if keep:
+        done = {mark_id for mark_id, mark_days in days_of_mark.items() if mark_days <= wanted}
+        _clear_marks(session, done | _superseded(marks))
     return {day: fresh[day] if day in fresh else _totals_of(stored[day]) for day in days}
+
+
+def _superseded(marks: Sequence[tuple[int | None, datetime]]) -> set[int]:
+    """Every mark but the newest of its hour. Writes append marks (no upsert, so no row
+    locks between concurrent savers), so a brand-hour piles one up per write: a re-score,
+    or weeks of crawling days no reader asked for. The newest one says all the older say,
+    and keeping the newest, not the oldest, keeps a mark written after a concurrent reader
+    read the older ones, which that reader then deletes."""
+    newest: dict[datetime, int] = {}
+    for mark_id, hour in marks:
+        assert mark_id is not None
+        newest[hour] = max(newest.get(hour, mark_id), mark_id)
+    return {mark_id for mark_id, hour in marks if mark_id is not None and mark_id != newest[hour]}
+
+
+# Ids per DELETE: under SQLite's limit on bound parameters.
+_DELETE_CHUNK = 10_000
+
+
+def _clear_marks(session: Session, mark_ids: set[int]) -> None:
+    ordered = sorted(mark_ids)
+    for start in range(0, len(ordered), _DELETE_CHUNK):
+        session.execute(delete(MetricsDirty).where(col(MetricsDirty.id).in_(ordered[start : start + _DELETE_CHUNK])))
 
 
 def _totals_of(row: DailyMetrics) -> DayCounts:

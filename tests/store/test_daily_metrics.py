@@ -9,7 +9,7 @@ import time_machine
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from store.daily_metrics import compute_days, daily_totals
+from store.daily_metrics import compute_days, daily_totals, mark_changed
 from store.db import session_scope
 from store.models import DailyMetrics, DayCounts, HandlingState, Mention, MetricsDirty
 from store.queries import (
@@ -116,3 +116,29 @@ def test_a_brand_moved_to_another_time_zone_is_recomputed(engine: Engine) -> Non
     with session_scope(engine) as session:
         assert in_tokyo == compute_days(session, brand_id, tokyo, DAYS)
     assert in_tokyo != _check(engine, brand_id)
+
+
+def test_marks_of_days_no_reader_asks_for_shrink_to_the_newest_of_each_hour(engine: Engine) -> None:
+    brand_id, _, _ = _store_with_mentions(engine)
+    _check(engine, brand_id)
+    old_hour = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)  # outside DAYS: the readers below never recompute it
+    with session_scope(engine) as session:
+        for _ in range(3):  # say, a re-score, a relabel and an edit of mentions of that hour
+            mark_changed(session, brand_id, [old_hour, old_hour + timedelta(minutes=20)])
+    with session_scope(engine) as session:
+        newest = session.exec(select(func.max(MetricsDirty.id))).one()
+
+    def marks() -> list[tuple[int | None, datetime]]:
+        with session_scope(engine) as session:
+            return [(row.id, row.hour) for row in session.exec(select(MetricsDirty))]
+
+    assert len(marks()) == 3
+    with session_scope(engine) as session:  # a reader of DAYS, as a dashboard polls them
+        daily_totals(session, brand_id=brand_id, zone=WARSAW, days=DAYS)
+    assert marks() == [(newest, old_hour)], "one mark per hour is left, the newest"
+    with session_scope(engine) as session:
+        daily_totals(session, brand_id=brand_id, zone=WARSAW, days=DAYS, keep=False)
+        mark_changed(session, brand_id, [old_hour])
+    with session_scope(engine) as session:
+        daily_totals(session, brand_id=brand_id, zone=WARSAW, days=[date(2025, 3, 1)])
+    assert marks() == [], "a reader of that day clears them"
