@@ -39,10 +39,12 @@ def test_label_weights_favour_rare_labels_and_keep_the_average_row_at_one() -> N
 def test_dataset_caps_are_parsed_and_bad_caps_or_layer_counts_refused(capsys: pytest.CaptureFixture[str]) -> None:
     args = train.parse_args(["--cap", "pl_polemo2_medicine_sentences=15000", "--cap", "en_airline_tweets=100"])
     assert dict(args.cap) == {"pl_polemo2_medicine_sentences": 15000, "en_airline_tweets": 100}
-    for bad in ("polemo", "polemo=", "=5", "polemo=many"):
-        with pytest.raises(SystemExit):
-            train.parse_args(["--cap", bad])
-        assert "expected DATASET=N" in capsys.readouterr().err
+    assert train.parse_args(["--repeat", "pl_polemo2_medicine_sentences=2"]).repeat == [("pl_polemo2_medicine_sentences", 2)]
+    for option in ("--cap", "--repeat"):
+        for bad in ("polemo", "polemo=", "=5", "polemo=many"):
+            with pytest.raises(SystemExit):
+                train.parse_args([option, bad])
+            assert "expected DATASET=N" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         train.parse_args(["--layers", "4", "--frozen", "4"])
     assert "at least one of the 4 layers" in capsys.readouterr().err
@@ -64,7 +66,8 @@ def test_training_writes_a_calibrated_adapter_the_build_step_can_merge(tmp_path:
     out, again = tmp_path / "weights", tmp_path / "again"
     try:
         for folder in (out, again):
-            train.main(["--data", str(real), "--project-data", str(own), "--out", str(folder), "--layers", "2", "--frozen", "1", "--epochs", "1", "--rank", "2"])
+            train.main(["--data", str(real), "--project-data", str(own), "--out", str(folder), "--layers", "2", "--frozen", "1", "--epochs", "1", "--rank", "2",
+                        "--repeat", "two=2"])  # fmt: skip
     finally:
         torch.use_deterministic_algorithms(False)  # main sets it for the whole process
     # The same seed gives the same weights: the shipped ones can be rebuilt from the data.
@@ -72,8 +75,9 @@ def test_training_writes_a_calibrated_adapter_the_build_step_can_merge(tmp_path:
     assert first.keys() == second.keys() and all(torch.equal(first[name], second[name]) for name in first)
     assert {p.name for p in out.iterdir()} == {*default_model.SHIPPED_FILES, "training.json"}
     report = json.loads((out / "training.json").read_text(encoding="utf-8"))
-    # The project's own texts count twice (--project-repeat), so their style is not drowned out.
-    assert report["train_by_dataset"] == {"project_synthetic": 6, "three": 21, "two": 14}
+    # The project's own texts count twice (--project-repeat), so their style is not drowned
+    # out, and --repeat shows a set's texts more often in the same way.
+    assert report["train_by_dataset"] == {"project_synthetic": 6, "three": 21, "two": 28}
     assert report["dev"]["binary"] == ["two"] and set(report["dev"]["by_dataset"]) == {"three", "two", "project_synthetic"}
     assert report["temperature"] > 0 and 0.3 <= report["min_negative"] <= 0.99
     assert set(report["test"]["by_language"]) == {"en"}
