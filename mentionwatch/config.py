@@ -60,7 +60,7 @@ class AlertRules(_Strict):
 
     channel: str | None = None
     # Chosen on the sentiment dev split: negative alerts at least 80 % precise (sentiment/data/README.md).
-    min_negative: Annotated[float, Field(ge=0.0, le=1.0)] = 0.48
+    min_negative: Annotated[float, Field(ge=0.0, le=1.0)] = 0.41
     languages: list[str] = []
     sources: list[str] = []
     # A rating at or below this, on a 1-5 scale after rescaling, alerts on its own.

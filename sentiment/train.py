@@ -48,7 +48,6 @@ PROJECT = "project_synthetic"
 # set the 3,000 cap starved (dev PolEmo 0.753 -> 0.784 with the rest unchanged, and
 # the other sets' mean rose with it; see the model card).
 DEFAULT_CAPS = {"pl_polemo2_medicine_sentences": 15000}
-DEFAULT_REPEATS: dict[str, int] = {}
 # Batches are drawn from chunks of similar-length texts to spend less time on padding.
 CHUNK_BATCHES = 16
 
@@ -60,7 +59,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--project-data", type=Path, default=DATA_DIR, help="folder with the project's labeled.*.tsv")
     parser.add_argument("--out", type=Path, default=WEIGHTS_DIR, help="where the adapter is written")
-    parser.add_argument("--per-dataset", type=int, default=3000, help="most training texts taken from one real dataset")
+    # 6,000 rather than 3,000: dev PolEmo 0.793 -> 0.803, English three-class 0.678 -> 0.704,
+    # the synthetic test 0.848 -> 0.868; the general-tweet binary sets fell (see the model card).
+    parser.add_argument("--per-dataset", type=int, default=6000, help="most training texts taken from one real dataset")
     parser.add_argument(
         "--cap",
         type=dataset_cap,
@@ -80,7 +81,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--project-repeat",
         type=int,
-        default=2,
+        default=4,
         help="times each of the project's own training texts is seen per epoch (keeps its style among many real ones)",
     )
     parser.add_argument("--rank", type=int, default=16, help="LoRA rank")
@@ -88,7 +89,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--frozen", type=int, default=2, help="lower layers left as e5 has them (cached once)")
     parser.add_argument("--epochs", type=int, default=3, help="epochs the learning-rate schedule spans")
     parser.add_argument(
-        "--stop-after", type=int, default=None, help="stop after this many epochs of that schedule (default: all)"
+        "--stop-after", type=int, default=2, help="stop after this many epochs of that schedule (every run peaked at 2 of 3)"
     )
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=5e-4)
@@ -214,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if unknown:
         raise SystemExit(f"--cap or --repeat names datasets that {args.data} does not hold: {', '.join(sorted(unknown))}")
     caps = {**DEFAULT_CAPS, **dict(args.cap)}
-    repeats = {**DEFAULT_REPEATS, **dict(args.repeat)}
+    repeats = dict(args.repeat)
     sample = training_sample(split.train, args.per_dataset, caps=caps)
     train = [row for row in sample for _ in range(repeats.get(row.dataset, 1))]
     train += [r for r in own if r.split == "train"] * args.project_repeat

@@ -34,7 +34,7 @@ def test_defaults_and_derived_values() -> None:
     source = config.source("acme-feed")
     assert source.interval_delta == timedelta(minutes=30)
     assert source.match_mode == "query"
-    assert config.brand("Acme").alerts.min_negative == 0.48
+    assert config.brand("Acme").alerts.min_negative == 0.41
     assert source.recheck_delta == timedelta(days=1)
     off = parse_config(MINIMAL.replace('interval = "30m"', 'interval = "30m"\nrecheck = "off"'))
     assert off.source("acme-feed").recheck_delta is None

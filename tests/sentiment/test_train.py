@@ -75,9 +75,9 @@ def test_training_writes_a_calibrated_adapter_the_build_step_can_merge(tmp_path:
     assert first.keys() == second.keys() and all(torch.equal(first[name], second[name]) for name in first)
     assert {p.name for p in out.iterdir()} == {*default_model.SHIPPED_FILES, "training.json"}
     report = json.loads((out / "training.json").read_text(encoding="utf-8"))
-    # The project's own texts count twice (--project-repeat), so their style is not drowned
-    # out, and --repeat shows a set's texts more often in the same way.
-    assert report["train_by_dataset"] == {"project_synthetic": 6, "three": 21, "two": 28}
+    # The project's own texts count four times (--project-repeat), so their style is not
+    # drowned out, and --repeat shows a set's texts more often in the same way.
+    assert report["train_by_dataset"] == {"project_synthetic": 12, "three": 21, "two": 28}
     assert report["dev"]["binary"] == ["two"] and set(report["dev"]["by_dataset"]) == {"three", "two", "project_synthetic"}
     assert report["temperature"] > 0 and 0.3 <= report["min_negative"] <= 0.99
     assert set(report["test"]["by_language"]) == {"en"}
