@@ -13,7 +13,7 @@ precision and recall are measured that way.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -22,6 +22,7 @@ from sentiment.dataset import LabeledText
 from sentiment.prediction import LABELS, Prediction
 
 NEGATIVE = LABELS.index("negative")
+POSITIVE = LABELS.index("positive")
 POLAR = [LABELS.index("negative"), LABELS.index("positive")]
 
 
@@ -68,6 +69,10 @@ class Evaluation:
     confusion: list[list[int]]
     alerts: Alerts
     alerts_by_language: dict[str, Alerts]
+    # Each binary dataset scored as if the model never answered neutral there (the larger
+    # of negative and positive): the most that telling the model "these texts are never
+    # neutral", which training must not, could give. It bounds the binary target.
+    binary_polar: dict[str, Scores] = field(default_factory=dict)
 
 
 def confusion_matrix(gold: Sequence[str], predicted: Sequence[str]) -> np.ndarray:
@@ -140,6 +145,10 @@ def evaluation(rows: Sequence[LabeledText], probabilities: np.ndarray, threshold
             result[value] = scores([gold[i] for i in index], [predicted[i] for i in index], binary=is_binary)
         return result
 
+    def polar(index: list[int]) -> list[str]:
+        chosen = np.asarray(probabilities)[index][:, [NEGATIVE, POSITIVE]].argmax(axis=1)
+        return [("negative", "positive")[i] for i in chosen]
+
     languages = sorted({row.lang for row in rows} - {""})
     return Evaluation(
         overall=scores(gold, predicted),
@@ -151,6 +160,10 @@ def evaluation(rows: Sequence[LabeledText], probabilities: np.ndarray, threshold
         alerts_by_language={
             lang: alerts([gold[i] for i in picked("lang", lang)], prob_negative[picked("lang", lang)], threshold)
             for lang in languages
+        },
+        binary_polar={
+            name: scores([gold[i] for i in picked("dataset", name)], polar(picked("dataset", name)), binary=True)
+            for name in binary
         },
     )
 

@@ -43,6 +43,7 @@ TARGET_GROUPS = {
     ],
 }
 BINARY_GROUP = "binary sets (negative/positive F1)"
+BINARY_POLAR_GROUP = "binary sets if never answered neutral (bound)"
 NEGATIVE_PRECISION = "precision of negative, pooled"
 
 
@@ -114,9 +115,11 @@ def training_sample(
 
 def group_scores(result: Evaluation) -> dict[str, float]:
     """The issue's target rows for an evaluation: mean macro-F1 of each group's datasets
-    (those present), of all binary datasets, and the pooled precision of `negative`."""
+    (those present), of all binary datasets (and their bound, were neutral never answered
+    there), and the pooled precision of `negative`."""
     groups = {name: [result.by_dataset[d].macro_f1 for d in sets if d in result.by_dataset] for name, sets in TARGET_GROUPS.items()}
     groups[BINARY_GROUP] = [result.by_dataset[d].macro_f1 for d in result.binary]
+    groups[BINARY_POLAR_GROUP] = [scores.macro_f1 for scores in result.binary_polar.values()]
     means = {name: sum(values) / len(values) for name, values in groups.items() if values}
     predicted_negative = sum(row[0] for row in result.confusion)
     means[NEGATIVE_PRECISION] = result.confusion[0][0] / predicted_negative if predicted_negative else 0.0

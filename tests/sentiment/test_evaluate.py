@@ -113,8 +113,20 @@ def test_scores_per_dataset_know_which_sets_are_binary_and_alerts_follow_the_thr
     result = evaluation(rows, probabilities, threshold=0.45)
     assert result.binary == ["binary_set"]
     assert result.by_dataset["binary_set"].macro_f1 == pytest.approx((2 / 3 + 0) / 2)
+    # b's 0.4 positive loses to its 0.5 negative even without neutral: the bound is 2/3 too;
+    # a three-class set has no bound.
+    assert set(result.binary_polar) == {"binary_set"}
+    assert result.binary_polar["binary_set"].macro_f1 == pytest.approx((2 / 3 + 0) / 2)
     assert result.by_dataset["three_class"].macro_f1 == pytest.approx((0 + 2 / 3) / 2)
     # Alerts at 0.45 fire on a and b (the winning label of d is neutral, its 0.4 is below).
     assert (result.alerts.alerts, result.alerts.precision, result.alerts.recall) == (2, 0.5, 0.5)
     assert result.alerts_by_language["en"].alerts == 0 and result.alerts_by_language["pl"].recall == 1.0
     assert alerts(["negative", "neutral"], np.array([0.9, 0.3]), 0.95).precision == 0.0
+
+
+def test_the_binary_bound_counts_a_neutral_answer_by_the_larger_of_its_polar_probabilities() -> None:
+    rows = [LabeledText("es", label, text, dataset="tweets") for label, text in (("negative", "a"), ("positive", "b"))]
+    probabilities = np.array([[0.3, 0.6, 0.1], [0.1, 0.6, 0.3]])
+    result = evaluation(rows, probabilities, threshold=0.5)
+    assert result.by_dataset["tweets"].macro_f1 == 0.0
+    assert result.binary_polar["tweets"].macro_f1 == 1.0

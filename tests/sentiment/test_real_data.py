@@ -9,7 +9,7 @@ import pytest
 
 from sentiment.dataset import LabeledText, read_labeled
 from sentiment.evaluate import Alerts, Evaluation, Scores
-from sentiment.real_data import BINARY_GROUP, NEGATIVE_PRECISION, group_scores, real_split, training_sample, write_dev_split
+from sentiment.real_data import BINARY_GROUP, BINARY_POLAR_GROUP, NEGATIVE_PRECISION, group_scores, real_split, training_sample, write_dev_split
 
 
 def rows_of(dataset: str, counts: dict[str, int]) -> list[LabeledText]:
@@ -72,9 +72,11 @@ def test_group_scores_average_their_datasets_and_pool_negative_precision() -> No
         confusion=[[6, 1, 1], [2, 5, 0], [2, 0, 9]],
         alerts=no_alerts,
         alerts_by_language={},
+        binary_polar={"pl_allegro": s(0.95), "cs_alza": s(0.85)},
     )
     groups = group_scores(result)
     assert groups["tweets en de es fr it pt (UMSAB)"] == pytest.approx(0.7)
     assert groups[BINARY_GROUP] == pytest.approx(0.8)
+    assert groups[BINARY_POLAR_GROUP] == pytest.approx(0.9)
     assert groups[NEGATIVE_PRECISION] == pytest.approx(6 / 10)
     assert "Polish PolEmo 2.0 sentences" not in groups
