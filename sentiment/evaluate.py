@@ -22,7 +22,6 @@ from sentiment.dataset import LabeledText
 from sentiment.prediction import LABELS, Prediction
 
 NEGATIVE = LABELS.index("negative")
-POSITIVE = LABELS.index("positive")
 POLAR = [LABELS.index("negative"), LABELS.index("positive")]
 
 
@@ -145,9 +144,10 @@ def evaluation(rows: Sequence[LabeledText], probabilities: np.ndarray, threshold
             result[value] = scores([gold[i] for i in index], [predicted[i] for i in index], binary=is_binary)
         return result
 
-    def polar(index: list[int]) -> list[str]:
-        chosen = np.asarray(probabilities)[index][:, [NEGATIVE, POSITIVE]].argmax(axis=1)
-        return [("negative", "positive")[i] for i in chosen]
+    def polar_scores(dataset: str) -> Scores:
+        index = picked("dataset", dataset)
+        chosen = np.asarray(probabilities)[index][:, POLAR].argmax(axis=1)
+        return scores([gold[i] for i in index], [LABELS[POLAR[i]] for i in chosen], binary=True)
 
     languages = sorted({row.lang for row in rows} - {""})
     return Evaluation(
@@ -161,10 +161,7 @@ def evaluation(rows: Sequence[LabeledText], probabilities: np.ndarray, threshold
             lang: alerts([gold[i] for i in picked("lang", lang)], prob_negative[picked("lang", lang)], threshold)
             for lang in languages
         },
-        binary_polar={
-            name: scores([gold[i] for i in picked("dataset", name)], polar(picked("dataset", name)), binary=True)
-            for name in binary
-        },
+        binary_polar={name: polar_scores(name) for name in binary},
     )
 
 

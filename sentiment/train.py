@@ -64,7 +64,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--per-dataset", type=int, default=6000, help="most training texts taken from one real dataset")
     parser.add_argument(
         "--cap",
-        type=dataset_cap,
+        type=dataset_count,
         action="append",
         default=[],
         metavar="DATASET=N",
@@ -72,7 +72,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--repeat",
-        type=dataset_cap,
+        type=dataset_count,
         action="append",
         default=[],
         metavar="DATASET=N",
@@ -112,7 +112,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def dataset_cap(value: str) -> tuple[str, int]:
+def dataset_count(value: str) -> tuple[str, int]:
     """``NAME=N`` from the command line, as (name, N)."""
     name, sep, count = value.partition("=")
     if not sep or not name or not count.isdigit():

@@ -98,7 +98,7 @@ def _superseded(marks: Sequence[tuple[int | None, datetime]]) -> set[int]:
     for mark_id, hour in marks:
         assert mark_id is not None
         newest[hour] = max(newest.get(hour, mark_id), mark_id)
-    return {mark_id for mark_id, hour in marks if mark_id is not None and mark_id != newest[hour]}
+    return {mark_id for mark_id, hour in marks if mark_id != newest[hour]}
 
 
 # Ids per DELETE: under SQLite's limit on bound parameters.

@@ -25,8 +25,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-import html
 from functools import cached_property
+import html
 from typing import Any, Literal
 from urllib.parse import urlencode, urljoin, urlsplit
 
@@ -301,26 +301,26 @@ class RedditSpider(NewestFirstSpider):
         return Counter()
 
     def more_requests(self, stubs: list[More], post: MentionItem) -> Iterator[Request]:
-        """Requests for the comments behind `stubs`, within the thread's budget: ids in
-        batches of PAGE_SIZE to morechildren, a cut reply chain as its comment's page."""
+        """Requests for the comments behind `stubs`, within the thread's budget."""
         post_id = _post_id(post)
         assert post_id is not None
         for stub in stubs:
-            ids = stub.children
-            batches = [ids[start : start + PAGE_SIZE] for start in range(0, len(ids), PAGE_SIZE)]
-            if not ids and stub.parent_id.startswith("t1_"):
-                batches = [[]]
-            for batch in batches:
+            for request in self.stub_requests(stub, post, post_id):
                 if self.more_requests_made[post_id] >= self.options.more_comments:
                     return
                 self.more_requests_made[post_id] += 1
-                if batch:
-                    url = self.json_url("/api/morechildren", api_type="json", link_id=f"t3_{post_id}", children=",".join(batch), sort="new")
-                    yield self.request(url, self.parse_more, cb_kwargs={"post": post})
-                else:
-                    url = self.json_url(f"/comments/{post_id}/_/{stub.parent_id.removeprefix('t1_')}", sort="new")
-                    yield self.request(url, self.parse_thread, cb_kwargs={"with_post": False})
+                yield request
 
+    def stub_requests(self, stub: More, post: MentionItem, post_id: str) -> Iterator[Request]:
+        """Its ids in batches of PAGE_SIZE to morechildren; a cut reply chain as its comment's page."""
+        ids = stub.children
+        for start in range(0, len(ids), PAGE_SIZE):
+            children = ",".join(ids[start : start + PAGE_SIZE])
+            url = self.json_url("/api/morechildren", api_type="json", link_id=f"t3_{post_id}", children=children, sort="new")
+            yield self.request(url, self.parse_more, cb_kwargs={"post": post})
+        if not ids and stub.parent_id.startswith("t1_"):
+            url = self.json_url(f"/comments/{post_id}/_/{stub.parent_id.removeprefix('t1_')}", sort="new")
+            yield self.request(url, self.parse_thread, cb_kwargs={"with_post": False})
 
 def _post_id(entry: object) -> str | None:
     """The id of a post's mention (external id `t3_<id>`); None for comments and requests."""

@@ -17,8 +17,8 @@ from crawlers.egress import EgressResolver, EgressRules, Refusal, allowed_endpoi
 from crawlers.stats import CrawlRunStats
 from mentionwatch.commands.crawl import stats_table
 from mentionwatch.settings import Settings
-from tests.crawlers.conftest import SAMPLES, crawl, make_config, stored
 from store.models import CrawlRun, Source
+from tests.crawlers.conftest import SAMPLES, crawl, make_config, stored
 from tests.fakes.site_server import Reply, SiteServer
 
 PUBLIC = "93.184.215.14"
